@@ -1,0 +1,124 @@
+/**
+ * Hot numerical kernels behind one small interface, so a faster backend (WASM SIMD, worker threads)
+ * can replace them without touching the models: every model and solver calls `kernels.gemm`.
+ *
+ * All matrices are dense, row-major Float64Array slices described by an offset and strides.
+ */
+export interface Kernels {
+  /**
+   * General strided matrix product: `C[i, j] (+)= sum_p A(i, p) * B(p, j)` for i < m, j < n, p < k, where
+   * `A(i, p) = a[aOff + i * aRow + p * aCol]`, `B(p, j) = b[bOff + p * bRow + j * bCol]` and
+   * `C[i, j] = c[cOff + i * ldc + j]`. With `accumulate` false, C is overwritten.
+   * Transposed operands are expressed through the strides (see {@link matmul} and friends).
+   */
+  gemm(
+    m: number, n: number, k: number,
+    a: Float64Array, aOff: number, aRow: number, aCol: number,
+    b: Float64Array, bOff: number, bRow: number, bCol: number,
+    c: Float64Array, cOff: number, ldc: number,
+    accumulate: boolean,
+  ): void;
+}
+
+/**
+ * Plain-JavaScript kernels. V8 does not vectorise typed-array loops, so the product keeps a 2 x 4
+ * block of C in local variables and streams the shared dimension (about 4x faster than i-k-j loops
+ * on the reference machine, see shared/docs/PERFORMANCE.md). Written by hand because no npm package
+ * offers a float64 GEMM that beats this on small (<= 256 x 64) matrices under Node.
+ */
+export const jsKernels: Kernels = {
+  gemm(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate) {
+    const m2 = m - (m % 2);
+    const n4 = n - (n % 4);
+    let i = 0;
+    for (; i < m2; i += 2) {
+      const a0base = aOff + i * aRow;
+      const a1base = a0base + aRow;
+      const c0 = cOff + i * ldc;
+      const c1 = c0 + ldc;
+      let j = 0;
+      for (; j < n4; j += 4) {
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let pa0 = a0base, pa1 = a1base;
+        let pb = bOff + j * bCol;
+        for (let p = 0; p < k; p++) {
+          const x0 = a[pa0], x1 = a[pa1];
+          const b0 = b[pb], b1 = b[pb + bCol], b2 = b[pb + 2 * bCol], b3 = b[pb + 3 * bCol];
+          s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2; s03 += x0 * b3;
+          s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2; s13 += x1 * b3;
+          pa0 += aCol; pa1 += aCol; pb += bRow;
+        }
+        if (accumulate) {
+          c[c0 + j] += s00; c[c0 + j + 1] += s01; c[c0 + j + 2] += s02; c[c0 + j + 3] += s03;
+          c[c1 + j] += s10; c[c1 + j + 1] += s11; c[c1 + j + 2] += s12; c[c1 + j + 3] += s13;
+        } else {
+          c[c0 + j] = s00; c[c0 + j + 1] = s01; c[c0 + j + 2] = s02; c[c0 + j + 3] = s03;
+          c[c1 + j] = s10; c[c1 + j + 1] = s11; c[c1 + j + 2] = s12; c[c1 + j + 3] = s13;
+        }
+      }
+      for (; j < n; j++) {
+        let s0 = 0, s1 = 0;
+        let pa0 = a0base, pa1 = a1base;
+        let pb = bOff + j * bCol;
+        for (let p = 0; p < k; p++) {
+          const bv = b[pb];
+          s0 += a[pa0] * bv; s1 += a[pa1] * bv;
+          pa0 += aCol; pa1 += aCol; pb += bRow;
+        }
+        if (accumulate) { c[c0 + j] += s0; c[c1 + j] += s1; } else { c[c0 + j] = s0; c[c1 + j] = s1; }
+      }
+    }
+    for (; i < m; i++) {
+      const abase = aOff + i * aRow;
+      const c0 = cOff + i * ldc;
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        let pa = abase;
+        let pb = bOff + j * bCol;
+        for (let p = 0; p < k; p++) { s += a[pa] * b[pb]; pa += aCol; pb += bRow; }
+        if (accumulate) c[c0 + j] += s; else c[c0 + j] = s;
+      }
+    }
+  },
+};
+
+let active: Kernels = jsKernels;
+
+/** The kernels every model uses. */
+export function kernels(): Kernels {
+  return active;
+}
+
+/** Swap the kernel backend (e.g. for a WASM SIMD implementation). Returns the previous one. */
+export function setKernels(k: Kernels): Kernels {
+  const prev = active;
+  active = k;
+  return prev;
+}
+
+/** `C[m x n] (+)= A[m x k] B[k x n]` on dense row-major arrays with offsets. */
+export function matmul(
+  m: number, n: number, k: number,
+  a: Float64Array, aOff: number, b: Float64Array, bOff: number, c: Float64Array, cOff: number,
+  accumulate = false,
+): void {
+  active.gemm(m, n, k, a, aOff, k, 1, b, bOff, n, 1, c, cOff, n, accumulate);
+}
+
+/** `C[m x n] (+)= A^T B` with A stored as [k x m] and B as [k x n] (weight gradients). */
+export function matmulTransA(
+  m: number, n: number, k: number,
+  a: Float64Array, aOff: number, b: Float64Array, bOff: number, c: Float64Array, cOff: number,
+  accumulate = false,
+): void {
+  active.gemm(m, n, k, a, aOff, 1, m, b, bOff, n, 1, c, cOff, n, accumulate);
+}
+
+/** `C[m x n] (+)= A B^T` with A stored as [m x k] and B as [n x k] (input gradients). */
+export function matmulTransB(
+  m: number, n: number, k: number,
+  a: Float64Array, aOff: number, b: Float64Array, bOff: number, c: Float64Array, cOff: number,
+  accumulate = false,
+): void {
+  active.gemm(m, n, k, a, aOff, k, 1, b, bOff, 1, k, c, cOff, n, accumulate);
+}
