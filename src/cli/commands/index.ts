@@ -1,0 +1,2 @@
+// Optional command modules register themselves here (one import line each).
+export {};

@@ -1,0 +1,77 @@
+/** First-order optimisers over a model's parameters. */
+import type { Parameter } from '../nn/parameter.ts';
+
+export interface Optimizer {
+  /** Applies one update from the current gradients. */
+  step(params: Parameter[]): void;
+  config(): OptimizerConfig;
+}
+
+export type OptimizerConfig =
+  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
+  | { type: 'sgd'; learningRate: number; momentum: number };
+
+/** Adam (Kingma & Ba) with bias correction; defaults as Keras (beta1 0.9, beta2 0.999, epsilon 1e-7). */
+export class Adam implements Optimizer {
+  private m = new Map<Parameter, Float64Array>();
+  private v = new Map<Parameter, Float64Array>();
+  private t = 0;
+  constructor(
+    readonly learningRate = 1e-3,
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    readonly epsilon = 1e-7,
+  ) {
+    if (!(learningRate > 0)) throw new RangeError(`learning rate must be > 0, got ${learningRate}`);
+  }
+  step(params: Parameter[]): void {
+    this.t++;
+    const { beta1, beta2, epsilon } = this;
+    const lr = (this.learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
+    for (const p of params) {
+      let m = this.m.get(p), v = this.v.get(p);
+      if (!m || !v) {
+        m = new Float64Array(p.value.length);
+        v = new Float64Array(p.value.length);
+        this.m.set(p, m);
+        this.v.set(p, v);
+      }
+      const w = p.value, g = p.grad;
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i];
+        const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+        const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+        w[i] -= (lr * mi) / (Math.sqrt(vi) + epsilon);
+      }
+    }
+  }
+  config(): OptimizerConfig {
+    return { type: 'adam', learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+/** Stochastic gradient descent with optional (heavy-ball) momentum. */
+export class Sgd implements Optimizer {
+  private velocity = new Map<Parameter, Float64Array>();
+  constructor(readonly learningRate = 1e-2, readonly momentum = 0) {
+    if (!(learningRate > 0)) throw new RangeError(`learning rate must be > 0, got ${learningRate}`);
+  }
+  step(params: Parameter[]): void {
+    for (const p of params) {
+      let vel = this.velocity.get(p);
+      if (!vel) this.velocity.set(p, (vel = new Float64Array(p.value.length)));
+      for (let i = 0; i < p.value.length; i++) {
+        vel[i] = this.momentum * vel[i] - this.learningRate * p.grad[i];
+        p.value[i] += vel[i];
+      }
+    }
+  }
+  config(): OptimizerConfig {
+    return { type: 'sgd', learningRate: this.learningRate, momentum: this.momentum };
+  }
+}
+
+/** Builds an optimiser from a partial config. */
+export function createOptimizer(c: { type?: 'adam' | 'sgd'; learningRate?: number; momentum?: number }): Optimizer {
+  return c.type === 'sgd' ? new Sgd(c.learningRate ?? 1e-2, c.momentum ?? 0) : new Adam(c.learningRate ?? 1e-3);
+}
