@@ -263,7 +263,7 @@ export class QpSolver {
         let drop = -1;
         for (let j = 0; j < q; j++) {
           if (rdir[j] > 0) {
-            const t = u[j] / rdir[j];
+            const t = Math.max(0, u[j]) / rdir[j];
             if (t < t1) {
               t1 = t;
               drop = active[j];
@@ -311,9 +311,15 @@ export class QpSolver {
     }
     for (let j = 0; j < this.q; j++) {
       const k = active[j];
+      if (u[j] < 0) u[j] = 0; // round-off below zero
       if (k < m) res.multipliers[k] = u[j];
-      else if (k < m + n) res.boundMultipliers[k - m] -= u[j];
-      else res.boundMultipliers[k - m - n] += u[j];
+      else if (k < m + n) {
+        res.boundMultipliers[k - m] -= u[j];
+        x[k - m] = lo[k - m]; // active bounds hold exactly (steps move them by round-off only)
+      } else {
+        res.boundMultipliers[k - m - n] += u[j];
+        x[k - m - n] = hi[k - m - n];
+      }
     }
     let obj = 0;
     for (let i = 0; i < n; i++) {
@@ -387,7 +393,7 @@ export class QpSolver {
     const q = this.q;
     for (let j = n - 1; j >= q + 1; j--) {
       let cc = d[j - 1], ss = d[j];
-      const h = Math.sqrt(cc * cc + ss * ss);
+      const h = hypot(cc, ss);
       if (h === 0) continue;
       d[j] = 0;
       ss /= h;
@@ -437,7 +443,7 @@ export class QpSolver {
     this.q = q;
     for (let j = qq; j < q; j++) {
       let cc = R[j * n + j], ss = R[(j + 1) * n + j];
-      const h = Math.sqrt(cc * cc + ss * ss);
+      const h = hypot(cc, ss);
       if (h === 0) continue;
       cc /= h;
       ss /= h;
@@ -462,6 +468,18 @@ export class QpSolver {
       }
     }
   }
+}
+
+/** sqrt(a^2 + b^2) without underflow (tiny entries would otherwise give non-orthogonal rotations). */
+function hypot(a: number, b: number): number {
+  const x = Math.abs(a), y = Math.abs(b);
+  if (x > y) {
+    const r = y / x;
+    return x * Math.sqrt(1 + r * r);
+  }
+  if (y === 0) return 0;
+  const r = x / y;
+  return y * Math.sqrt(1 + r * r);
 }
 
 /**

@@ -28,6 +28,19 @@ export interface Kernels {
  */
 export const jsKernels: Kernels = {
   gemm(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate) {
+    if (m === 1 && bCol === 1) {
+      // Vector-matrix product with contiguous rows of B (batch-1 inference, the MPC's hot path):
+      // stream B row by row (axpy form) instead of walking its columns.
+      if (!accumulate) c.fill(0, cOff, cOff + n);
+      let pa = aOff, pb = bOff;
+      for (let p = 0; p < k; p++) {
+        const av = a[pa];
+        if (av !== 0) for (let j = 0; j < n; j++) c[cOff + j] += av * b[pb + j];
+        pa += aCol;
+        pb += bRow;
+      }
+      return;
+    }
     const m2 = m - (m % 2);
     const n4 = n - (n % 4);
     let i = 0;

@@ -34,7 +34,9 @@
  * Every problem with the input is thrown as a {@link DataError} naming the file (and variable,
  * row and column where relevant).
  */
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { unzlibSync } from 'fflate';
 import { DataError } from './errors.ts';
@@ -354,26 +356,76 @@ function readH5Stored(c: H5Classified, file: string, fileSize: number): Stored {
   return { shape, data };
 }
 
+/**
+ * Inodes (`dev:ino`) of files on which HDF5 failed part-way. HDF5 may keep such a file open
+ * internally (h5wasm leaks object ids when an error is thrown), and HDF5 shares one open-file
+ * state between opens of the same inode, so a later open of the same (rewritten) file, or of a
+ * new file that reuses the inode number, could see stale metadata. Such files are read through a
+ * fresh temporary copy instead.
+ */
+const poisoned = new Set<string>();
+let tmpCounter = 0;
+
+async function inodeKey(path: string): Promise<string | undefined> {
+  try {
+    const st = await stat(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `body` on an open HDF5 file, closing it afterwards; HDF5 failures become DataErrors. */
 async function withH5<T>(path: string, body: (f: H5File, mod: H5Module) => T): Promise<T> {
   const mod = await h5();
-  let f: H5File;
-  try {
-    f = new h5wasm.File(path, 'r');
-  } catch (e) {
-    throw new DataError(`${path}: cannot open as HDF5 (truncated or corrupt file?): ${h5Reason(e)}`, { file: path, cause: e });
+  let openPath = path;
+  let tmp: string | undefined;
+  const key = await inodeKey(path);
+  if (key === undefined || poisoned.has(key)) {
+    tmp = join(tmpdir(), `iclrnn-h5-${process.pid}-${++tmpCounter}-${Math.random().toString(36).slice(2)}.h5`);
+    try {
+      await copyFile(path, tmp);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw new DataError(`${path}: cannot read file: ${(e as Error).message}`, { file: path, cause: e });
+    }
+    openPath = tmp;
   }
+  const poison = async (): Promise<void> => {
+    if (key !== undefined) poisoned.add(key);
+    if (tmp !== undefined) {
+      const k = await inodeKey(tmp);
+      if (k !== undefined) poisoned.add(k);
+    }
+  };
   try {
-    return body(f, mod);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${path}: cannot read HDF5 content (corrupt file?): ${h5Reason(e)}`, { file: path, cause: e });
-  } finally {
+    let f: H5File;
+    try {
+      f = new h5wasm.File(openPath, 'r');
+    } catch (e) {
+      await poison();
+      throw new DataError(`${path}: cannot open as HDF5 (truncated or corrupt file?): ${h5Reason(e)}`, { file: path, cause: e });
+    }
+    let failure: unknown;
+    let result: T | undefined;
+    try {
+      result = body(f, mod);
+    } catch (e) {
+      failure = e;
+    }
     try {
       f.close();
-    } catch {
-      // the handle is gone either way; nothing more can be done
+    } catch (e) {
+      failure ??= e;
     }
+    if (failure !== undefined) {
+      if (failure instanceof DataError) throw failure;
+      await poison();
+      throw new DataError(`${path}: cannot read HDF5 content (corrupt file?): ${h5Reason(failure)}`, { file: path, cause: failure });
+    }
+    return result as T;
+  } finally {
+    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
   }
 }
 

@@ -44,6 +44,8 @@ export interface RecurrentCell {
   /** Floats per sample per step the forward pass stores for the backward pass. */
   readonly cacheSize: number;
   readonly params: Parameter[];
+  /** When false, backward skips the parameter gradients (input gradients only: MPC, certificates). */
+  paramGradients: boolean;
   config(): CellConfig;
   /** Called before a forward pass over a sequence (computes derived weights, if any). */
   prepare(): void;

@@ -98,12 +98,14 @@ export class Dense {
    * Adjoint. `dOut` (rows x units) is overwritten with the pre-activation gradient; `dIn`
    * (rows x in) receives the input gradient; `dResidual`, when given, accumulates dOut.
    */
-  backward(rows: number, input: Float64Array, act: Float64Array, dOut: Float64Array, dIn: Float64Array | null, dResidual: Float64Array | null): void {
+  backward(rows: number, input: Float64Array, act: Float64Array, dOut: Float64Array, dIn: Float64Array | null, dResidual: Float64Array | null, paramGradients = true): void {
     const u = this.units, n = rows * u;
     if (this.residual && dResidual) for (let i = 0; i < n; i++) dResidual[i] += dOut[i];
     activationBackward(this.activation, act, dOut, n);
-    matmulTransA(this.inputSize, u, rows, input, 0, dOut, 0, this.kernel.grad, 0, true);
-    addColumnSums(dOut, rows, u, this.bias.grad);
+    if (paramGradients) {
+      matmulTransA(this.inputSize, u, rows, input, 0, dOut, 0, this.kernel.grad, 0, true);
+      addColumnSums(dOut, rows, u, this.bias.grad);
+    }
     if (dIn) matmulTransB(rows, this.inputSize, u, dOut, 0, this.kernel.value, 0, dIn, 0);
   }
 }

@@ -16,6 +16,7 @@ export class IclstmCell implements RecurrentCell {
   readonly stateSize: number;
   readonly cacheSize: number;
   readonly params: Parameter[];
+  paramGradients = true;
   readonly kernel: Parameter;
   readonly recurrentKernel: Parameter;
   readonly kernelScale: Parameter;
@@ -82,6 +83,7 @@ export class IclstmCell implements RecurrentCell {
     const buf = (this.buf = scratch(this.buf, 2 * n));
     const dxw = buf.subarray(0, n), dhw = buf.subarray(n, 2 * n);
     const dw = this.kernelScale.value, du = this.recurrentScale.value;
+    const pg = this.paramGradients;
     const gdw = this.kernelScale.grad, gdu = this.recurrentScale.grad, gb = this.bias.grad;
     for (let r = 0; r < batch; r++) {
       const co = r * cs, so = r * ss;
@@ -96,15 +98,19 @@ export class IclstmCell implements RecurrentCell {
         const dzc = gc > 0 ? dc * gi : 0;
         const dzo = go > 0 ? dh * (c > 0 ? c : 0) : 0;
         dsPrev[so + u + j] = dc * gf;
+        if (pg) {
         gdw[j] += dzi * xw; gdw[u + j] += dzf * xw; gdw[2 * u + j] += dzc * xw; gdw[3 * u + j] += dzo * xw;
         gdu[j] += dzi * hw; gdu[u + j] += dzf * hw; gdu[2 * u + j] += dzc * hw; gdu[3 * u + j] += dzo * hw;
         gb[j] += dzi; gb[u + j] += dzf; gb[2 * u + j] += dzc; gb[3 * u + j] += dzo;
+        }
         dxw[r * u + j] = dzi * dw[j] + dzf * dw[u + j] + dzc * dw[2 * u + j] + dzo * dw[3 * u + j];
         dhw[r * u + j] = dzi * du[j] + dzf * du[u + j] + dzc * du[2 * u + j] + dzo * du[3 * u + j];
       }
     }
-    g(nin, u, batch, x, 0, 1, nin, dxw, 0, u, 1, this.kernel.grad, 0, u, true);
-    g(u, u, batch, sPrev, 0, 1, ss, dhw, 0, u, 1, this.recurrentKernel.grad, 0, u, true);
+    if (pg) {
+      g(nin, u, batch, x, 0, 1, nin, dxw, 0, u, 1, this.kernel.grad, 0, u, true);
+      g(u, u, batch, sPrev, 0, 1, ss, dhw, 0, u, 1, this.recurrentKernel.grad, 0, u, true);
+    }
     g(batch, nin, u, dxw, 0, u, 1, this.kernel.value, 0, 1, u, dx, 0, nin, false);
     g(batch, u, u, dhw, 0, u, 1, this.recurrentKernel.value, 0, 1, u, dsPrev, 0, ss, false);
   }

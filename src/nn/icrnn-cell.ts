@@ -15,6 +15,7 @@ export class IcrnnCell implements RecurrentCell {
   readonly stateSize: number;
   readonly cacheSize = 0;
   readonly params: Parameter[];
+  paramGradients = true;
   readonly kernel: Parameter;
   readonly recurrentKernel: Parameter;
   readonly D1: Parameter;
@@ -73,9 +74,12 @@ export class IcrnnCell implements RecurrentCell {
     const dh = buf.subarray(n, 2 * n);
     for (let i = 0; i < n; i++) dyz[i] = y[i] > 0 ? dy[i] : 0;
     // parameter gradients of the output equation
-    g(u, u, batch, sNext, 0, 1, ls, dyz, 0, u, 1, this.V.grad, 0, u, true);
-    g(u, u, batch, sPrev, 0, 1, ls, dyz, 0, u, 1, this.D1.grad, 0, u, true);
-    g(nin, u, batch, x, 0, 1, nin, dyz, 0, u, 1, this.D3.grad, 0, u, true);
+    const pg = this.paramGradients;
+    if (pg) {
+      g(u, u, batch, sNext, 0, 1, ls, dyz, 0, u, 1, this.V.grad, 0, u, true);
+      g(u, u, batch, sPrev, 0, 1, ls, dyz, 0, u, 1, this.D1.grad, 0, u, true);
+      g(nin, u, batch, x, 0, 1, nin, dyz, 0, u, 1, this.D3.grad, 0, u, true);
+    }
     // dh = dyz V^T + dsNext_h, then masked by h > 0
     g(batch, u, u, dyz, 0, u, 1, this.V.value, 0, 1, u, dh, 0, u, false);
     for (let r = 0; r < batch; r++)
@@ -88,9 +92,11 @@ export class IcrnnCell implements RecurrentCell {
     g(batch, nin, u, dh, 0, u, 1, this.kernel.value, 0, 1, u, dx, 0, nin, true);
     for (let r = 0; r < batch; r++) for (let j = 0; j < nin; j++) dx[r * nin + j] += dsNext[r * ls + u + j];
     // parameter gradients of the state equation
-    g(nin, u, batch, x, 0, 1, nin, dh, 0, u, 1, this.kernel.grad, 0, u, true);
-    g(u, u, batch, sPrev, 0, 1, ls, dh, 0, u, 1, this.recurrentKernel.grad, 0, u, true);
-    g(nin, u, batch, sPrev, u, 1, ls, dh, 0, u, 1, this.D2.grad, 0, u, true);
+    if (pg) {
+      g(nin, u, batch, x, 0, 1, nin, dh, 0, u, 1, this.kernel.grad, 0, u, true);
+      g(u, u, batch, sPrev, 0, 1, ls, dh, 0, u, 1, this.recurrentKernel.grad, 0, u, true);
+      g(nin, u, batch, sPrev, u, 1, ls, dh, 0, u, 1, this.D2.grad, 0, u, true);
+    }
     // dsPrev_h = dyz D1^T + dh R^T ; dsPrev_x = dh D2^T
     g(batch, u, u, dyz, 0, u, 1, this.D1.value, 0, 1, u, dsPrev, 0, ls, false);
     g(batch, u, u, dh, 0, u, 1, this.recurrentKernel.value, 0, 1, u, dsPrev, 0, ls, true);

@@ -23,6 +23,7 @@ export class LipschitzCell implements RecurrentCell {
   readonly stateSize: number;
   readonly cacheSize: number;
   readonly params: Parameter[];
+  paramGradients = true;
   readonly kernel: Parameter;
   readonly B: Parameter;
   readonly C: Parameter;
@@ -107,12 +108,13 @@ export class LipschitzCell implements RecurrentCell {
       dpre[n + i] = eps * dh * (1 - t * t);
     }
     // dA += eps alpha hPrev^T dh ; dW += hPrev^T dz ; dU += x^T dz ; db += sum dz
-    const dA = this.dA;
-    matmulTransA(u, u, batch, sPrev, 0, dpre, 0, dA, 0, true);
-    // (scaled later by eps*alpha in finishBackward: the factor is constant)
-    matmulTransA(u, u, batch, sPrev, 0, dpre, n, this.dW, 0, true);
-    matmulTransA(this.inputSize, u, batch, x, 0, dpre, n, this.kernel.grad, 0, true);
-    addColumnSums(dpre.subarray(n, 2 * n), batch, u, this.bias.grad);
+    if (this.paramGradients) {
+      // dA is scaled by eps*alpha later, in finishBackward (the factor is constant)
+      matmulTransA(u, u, batch, sPrev, 0, dpre, 0, this.dA, 0, true);
+      matmulTransA(u, u, batch, sPrev, 0, dpre, n, this.dW, 0, true);
+      matmulTransA(this.inputSize, u, batch, x, 0, dpre, n, this.kernel.grad, 0, true);
+      addColumnSums(dpre.subarray(n, 2 * n), batch, u, this.bias.grad);
+    }
     matmulTransB(batch, this.inputSize, u, dpre, n, this.kernel.value, 0, dx, 0);
     // dsPrev = dh + eps alpha dh A^T + dz W^T
     matmulTransB(batch, u, u, dpre, 0, this.A, 0, dsPrev, 0);
@@ -122,6 +124,7 @@ export class LipschitzCell implements RecurrentCell {
 
   /** Folds dA, dW into the gradients of B and C and clears them. */
   finishBackward(): void {
+    if (!this.paramGradients) return;
     const u = this.units, { beta, eps, alpha } = this.options;
     const fold = (dM: Float64Array, scale: number, grad: Float64Array) => {
       for (let i = 0; i < u; i++)

@@ -18,6 +18,7 @@ export class LstmCell implements RecurrentCell {
   readonly stateSize: number;
   readonly cacheSize: number;
   readonly params: Parameter[];
+  paramGradients = true;
   readonly kernel: Parameter;
   readonly recurrentKernel: Parameter;
   readonly bias: Parameter;
@@ -98,10 +99,12 @@ export class LstmCell implements RecurrentCell {
         dsPrev[so + u + j] = dc * gf;
       }
     }
-    const hPrev = this.hOf(batch, sPrev);
-    matmulTransA(this.inputSize, u4, batch, x, 0, dz, 0, this.kernel.grad, 0, true);
-    matmulTransA(u, u4, batch, hPrev, 0, dz, 0, this.recurrentKernel.grad, 0, true);
-    addColumnSums(dz, batch, u4, this.bias.grad);
+    if (this.paramGradients) {
+      const hPrev = this.hOf(batch, sPrev);
+      matmulTransA(this.inputSize, u4, batch, x, 0, dz, 0, this.kernel.grad, 0, true);
+      matmulTransA(u, u4, batch, hPrev, 0, dz, 0, this.recurrentKernel.grad, 0, true);
+      addColumnSums(dz, batch, u4, this.bias.grad);
+    }
     matmulTransB(batch, this.inputSize, u4, dz, 0, this.kernel.value, 0, dx, 0);
     const dh = (this.dh = scratch(this.dh, batch * u));
     matmulTransB(batch, u, u4, dz, 0, this.recurrentKernel.value, 0, dh, 0);

@@ -205,10 +205,12 @@ export class SequenceModel {
 
   /**
    * Backward pass after {@link forwardTimeMajor}: `dy` is the time-major gradient of the loss w.r.t.
-   * the outputs. Accumulates parameter gradients. Returns the time-major gradient w.r.t. the plain
+   * the outputs. Accumulates parameter gradients unless `parameterGradients` is false (input
+   * gradients only, as the MPC and the certificates need). Returns the time-major gradient w.r.t. the plain
    * input (a view valid until the next call) when `inputGradient` is true, else null.
    */
-  backwardTimeMajor(dy: Float64Array, inputGradient = false): Float64Array | null {
+  backwardTimeMajor(dy: Float64Array, inputGradient = false, parameterGradients = true): Float64Array | null {
+    for (const c of this.cells) c.paramGradients = parameterGradients;
     const batch = this.batch, steps = this.steps, rows = batch * steps;
     const nin = this.spec.inputSize, na = this.augmentedSize;
     const residualGrad = this.spec.augmentation ? this.dAug : null;
@@ -222,7 +224,7 @@ export class SequenceModel {
       g.set(dCur.subarray(0, rows * h.units));
       const input = k > 0 ? this.headOut[k - 1] : lastCell >= 0 ? this.layers[lastCell].out : this.aug;
       const dIn = k > 0 ? this.headDIn : this.layers[lastCell].dOut;
-      h.backward(rows, input, this.headAct[k], g, dIn, residualGrad);
+      h.backward(rows, input, this.headAct[k], g, dIn, residualGrad, parameterGradients);
       if (k > 0) {
         // copy so headDIn can be reused by the next (earlier) layer
         const next = this.headGrad[k - 1];

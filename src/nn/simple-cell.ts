@@ -13,6 +13,7 @@ export class SimpleCell implements RecurrentCell {
   readonly stateSize: number;
   readonly cacheSize = 0;
   readonly params: Parameter[];
+  paramGradients = true;
   readonly kernel: Parameter;
   readonly recurrentKernel: Parameter;
   readonly bias: Parameter;
@@ -78,9 +79,11 @@ export class SimpleCell implements RecurrentCell {
         dz[i] = (dy[i] + dsNext[i]) * (1 - h * h);
       }
     }
-    matmulTransA(this.inputSize, u, batch, x, 0, dz, 0, this.kernel.grad, 0, true);
-    matmulTransA(u, u, batch, sPrev, 0, dz, 0, this.recurrentKernel.grad, 0, true);
-    addColumnSums(dz, batch, u, this.bias.grad);
+    if (this.paramGradients) {
+      matmulTransA(this.inputSize, u, batch, x, 0, dz, 0, this.kernel.grad, 0, true);
+      matmulTransA(u, u, batch, sPrev, 0, dz, 0, this.recurrentKernel.grad, 0, true);
+      addColumnSums(dz, batch, u, this.bias.grad);
+    }
     matmulTransB(batch, this.inputSize, u, dz, 0, this.kernel.value, 0, dx, 0);
     matmulTransB(batch, u, u, dz, 0, this.recurrentKernel.value, 0, dsPrev, 0);
   }

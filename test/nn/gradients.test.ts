@@ -87,3 +87,22 @@ test('backward rejects a shape other than the last forward', () => {
   model.forward(new Float64Array(batch * steps * inputSize), batch, steps);
   assert.throws(() => model.backward(new Float64Array(2 * steps * outputSize), 2, steps), /different shape/);
 });
+
+test('input-gradient-only backward gives the same input gradient and touches no parameter gradient', () => {
+  for (const kind of MODEL_KINDS) {
+    const model = buildModel(kind, { inputSize, outputSize, hidden: 4, layers: 2, seed: 5 });
+    const rng = new Rng(8);
+    const x = new Float64Array(batch * steps * inputSize).map(() => rng.uniform());
+    const w = new Float64Array(batch * steps * outputSize).map(() => rng.normal());
+    const { toTimeMajor } = { toTimeMajor: (a: Float64Array, f: number) => { const o = new Float64Array(a.length); for (let b = 0; b < batch; b++) for (let t = 0; t < steps; t++) for (let j = 0; j < f; j++) o[(t * batch + b) * f + j] = a[(b * steps + t) * f + j]; return o; } };
+    const xt = toTimeMajor(x, inputSize), wt = toTimeMajor(w, outputSize);
+    model.zeroGrad();
+    model.forwardTimeMajor(xt, batch, steps);
+    const full = Float64Array.from(model.backwardTimeMajor(wt, true, true)!);
+    model.zeroGrad();
+    model.forwardTimeMajor(xt, batch, steps);
+    const only = Float64Array.from(model.backwardTimeMajor(wt, true, false)!);
+    assert.deepEqual(Array.from(only), Array.from(full), kind);
+    for (const p of model.parameters()) assert.ok(p.grad.every((g) => g === 0), `${kind}: ${p.name} gradient touched`);
+  }
+});
