@@ -29,3 +29,4 @@ export { modelToJson, modelFromJson, MODEL_FORMAT_VERSION, type ModelFileJson, t
 export { saveModel, loadModel } from './io/model-file.ts';
 export { writeFileAtomic } from './io/atomic.ts';
 export { DataError } from './io/errors.ts';
+export * from './io/keras.ts';

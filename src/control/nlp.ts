@@ -91,6 +91,15 @@ const ARMIJO = 1e-4;
 const MIN_STEP = 1e-12;
 const STEERING = 0.1;
 const PROBE = 1e-3;
+const PROBE_SIGN_VECTORS = 4;
+
+/** Entry i (+-1) of the k-th probing sign vector: all ones, alternating, then two hashed patterns. */
+function probeSign(k: number, i: number): number {
+  if (k === 0) return 1;
+  if (k === 1) return i % 2 === 0 ? 1 : -1;
+  const h = Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(k, 0x85ebca6b);
+  return (h >>> 13) & 1 ? 1 : -1;
+}
 
 /**
  * Reusable SQP solver for problems with n variables and m inequality constraints; all workspaces
@@ -115,9 +124,9 @@ const PROBE = 1e-3;
  *    residual (projected-gradient stationarity of the Lagrangian and complementarity) and the max
  *    constraint violation are both <= tolerance. 'infeasible' when z violates the constraints by more
  *    than the tolerance while the feasibility QP shows it stationary for the l1 violation (residual
- *    and attainable reduction <= tolerance) and probing z +- 1e-3 max(1, |z_i|) e_i finds no lower
- *    violation (this rejects maximisers and saddles of the violation, e.g. where its gradient
- *    vanishes): the returned z then (locally) minimises the violation over the box and is flagged
+ *    and attainable reduction <= tolerance) and probing steps of 1e-3 max(1, |z_i|) along +-e_i and
+ *    along four +-1 sign vectors (all ones, alternating, two hashed) find no lower violation (this
+ *    rejects maximisers and most saddles of the violation, e.g. where its gradient vanishes): the returned z then (locally) minimises the violation over the box and is flagged
  *    'infeasible' (never silently returned as a solution). 'max-iterations' otherwise.
  * 4. Penalty nu >= 2 max lambda (monotone), backtracking Armijo line search on
  *    phi(z) = f(z) + nu sum max(0, c_i(z)) with the predicted decrease g'd + nu (h_lin(d) - h(z)),
@@ -249,7 +258,6 @@ export class SqpSolver {
     let iterations = 0;
     let status: SqpStatus = 'max-iterations';
     let kkt = Infinity;
-    let hessianResets = 0;
 
     for (;;) {
       // ---------- QP subproblem ----------
@@ -270,12 +278,13 @@ export class SqpSolver {
         d.set(res.x);
         lam.set(res.multipliers);
         bmul.set(res.boundMultipliers);
-      } else if (res.status === 'not-convex') {
-        // Cannot happen for BFGS unless B degenerated numerically: reset it and retry.
-        if (!gn && hessianResets < 3) {
+      } else if (res.status === 'not-convex' || m === 0) {
+        // Cannot happen for BFGS unless B became numerically singular (nor, with bounds only, can
+        // the QP fail): reset B and retry.
+        if (!gn && !fresh) {
           setIdentity(B, n);
           fresh = true;
-          hessianResets++;
+          firstUpdate = true;
           continue;
         }
         break;
@@ -300,10 +309,12 @@ export class SqpSolver {
           leo[i] = 0;
           ueo[i] = Infinity;
         }
-        // Feasibility QP: min 0.5 d'Bd + sum t.
+        // Feasibility QP: min 0.5 d'Bd + w sum t, with w = max(1, nu) because B models the
+        // curvature of f + lambda'c with lambda up to nu.
+        const wF = Math.max(1, nu);
         ge.fill(0, 0, n);
-        ge.fill(1, n, N);
-        for (let i = n; i < N; i++) He[i * N + i] = 1e-8;
+        ge.fill(wF, n, N);
+        for (let i = n; i < N; i++) He[i * N + i] = 1e-8 * wF;
         const rf = qpEl.solve(elP);
         if (rf.status !== 'optimal') {
           if (!fresh) {
@@ -315,12 +326,11 @@ export class SqpSolver {
         }
         const hLinF = linearisedViolation(c, J, rf.x, n, m);
         const reducible = h - hLinF;
-        // Stationarity of the l1 violation at z, with the feasibility multipliers.
-        const y = rf.multipliers;
-        const resF = kktResidual(z, this.zero, J, y, c, lo, hi, n, m);
+        // Stationarity of the l1 violation at z, with the feasibility multipliers (scaled to [0, 1]).
+        for (let k = 0; k < m; k++) lam[k] = rf.multipliers[k] / wF;
+        const resF = kktResidual(z, this.zero, J, lam, c, lo, hi, n, m);
         if (viol > tol && resF <= tol && reducible <= tol) {
-          lam.set(y);
-          for (let i = 0; i < n; i++) bmul[i] = rf.boundMultipliers[i];
+          for (let i = 0; i < n; i++) bmul[i] = rf.boundMultipliers[i] / wF;
           kkt = resF;
           infeasibleDetected = true;
         } else {
@@ -357,13 +367,17 @@ export class SqpSolver {
         // coordinate; if the violation drops, move there and carry on, else z is a local minimiser.
         let improved = false;
         let fP = NaN;
-        for (let i = 0; i < n && !improved; i++) {
-          const step = PROBE * Math.max(1, Math.abs(z[i]));
+        const directions = n + (n > 1 ? PROBE_SIGN_VECTORS : 0);
+        for (let dir = 0; dir < directions && !improved; dir++) {
           for (let sg = 1; sg >= -1 && !improved; sg -= 2) {
-            const v = clip(z[i] + sg * step, lo[i], hi[i]);
-            if (v === z[i]) continue;
-            zT.set(z);
-            zT[i] = v;
+            let moved = false;
+            for (let i = 0; i < n; i++) {
+              const e = dir < n ? (i === dir ? 1 : 0) : probeSign(dir - n, i);
+              const v = e === 0 ? z[i] : clip(z[i] + sg * e * PROBE * Math.max(1, Math.abs(z[i])), lo[i], hi[i]);
+              if (v !== z[i]) moved = true;
+              zT[i] = v;
+            }
+            if (!moved) continue;
             fP = evaluate(zT, gT, cT, JT);
             const hP = l1Violation(cT, m);
             improved = Number.isFinite(fP) && allFinite(cT) && hP < h - 1e-10 * Math.max(1, h);
@@ -391,6 +405,23 @@ export class SqpSolver {
         break;
       }
       if (iterations >= this.maxIterations) break;
+
+      // ---------- stalled: a negligible step although not converged ----------
+      let dmax = 0, zmax = 0;
+      for (let i = 0; i < n; i++) {
+        dmax = Math.max(dmax, Math.abs(d[i]));
+        zmax = Math.max(zmax, Math.abs(z[i]));
+      }
+      if (dmax <= 1e-12 * (1 + zmax)) {
+        // The Hessian approximation has blown up (or z is KKT up to round-off): restart BFGS once.
+        if (!fresh && !gn) {
+          setIdentity(B, n);
+          fresh = true;
+          firstUpdate = true;
+          continue;
+        }
+        break;
+      }
 
       // ---------- penalty ----------
       if (!elastic) {

@@ -109,6 +109,10 @@ export class QpSolver {
   private readonly slack: Float64Array; // m + 2n
   private readonly tol: Float64Array; // per-constraint violation tolerance, m + 2n
   private readonly isActive: Uint8Array; // m + 2n
+  private readonly excluded: Uint8Array; // m + 2n: dependent constraints violated only by round-off
+  private readonly An: Float64Array; // rows of A scaled to unit norm, m x n
+  private readonly bn: Float64Array; // b scaled likewise
+  private readonly rowScale: Float64Array; // 1 / ||a_k||
   private readonly noLower: Float64Array;
   private readonly noUpper: Float64Array;
   private q = 0;
@@ -137,6 +141,10 @@ export class QpSolver {
     this.slack = new Float64Array(nc);
     this.tol = new Float64Array(nc);
     this.isActive = new Uint8Array(nc);
+    this.excluded = new Uint8Array(nc);
+    this.An = new Float64Array(m * n);
+    this.bn = new Float64Array(m);
+    this.rowScale = new Float64Array(m);
     this.noLower = new Float64Array(n).fill(-Infinity);
     this.noUpper = new Float64Array(n).fill(Infinity);
     this.result = {
@@ -157,8 +165,8 @@ export class QpSolver {
     const n = this.n, m = this.m;
     if (p.n !== n || p.m !== m) throw new RangeError(`QpSolver(${n}, ${m}) cannot solve a QP of size (${p.n}, ${p.m})`);
     const lo = p.lower ?? this.noLower, hi = p.upper ?? this.noUpper;
-    const { H, g, A, b } = p;
-    const { L, J, R, d, zdir, rdir, u, active, slack, tol, isActive } = this;
+    const { H, g } = p;
+    const { L, J, R, d, zdir, rdir, u, active, slack, tol, isActive, excluded } = this;
     const res = this.result;
     const x = res.x;
     res.multipliers.fill(0);
@@ -212,8 +220,19 @@ export class QpSolver {
       x[r] = -s;
     }
 
+    // Rows scaled to unit norm: slacks become distances, consistent with the bounds' tolerances.
+    const A = this.An, b = this.bn, rowScale = this.rowScale;
+    for (let k = 0; k < m; k++) {
+      let s2 = 0;
+      for (let j = 0; j < n; j++) s2 += p.A[k * n + j] * p.A[k * n + j];
+      const sc = s2 > 0 ? 1 / Math.sqrt(s2) : 1;
+      rowScale[k] = sc;
+      for (let j = 0; j < n; j++) A[k * n + j] = p.A[k * n + j] * sc;
+      b[k] = p.b[k] * sc;
+    }
     this.q = 0;
     isActive.fill(0);
+    excluded.fill(0);
     const nc = m + 2 * n;
     const eps = this.feasTol;
     let iterations = 0;
@@ -226,7 +245,7 @@ export class QpSolver {
       for (let k = 0; k < nc; k++) {
         const s = this.slackOf(k, A, b, lo, hi, x);
         slack[k] = s;
-        if (isActive[k] || !(s < 0)) continue;
+        if (isActive[k] || excluded[k] || !(s < 0)) continue;
         const v = s / tol[k];
         if (v < -1 && v < worst) {
           worst = v;
@@ -273,6 +292,14 @@ export class QpSolver {
         const dependent = !(d2n2 > 1e-24 * dn2);
         const t2 = dependent ? Infinity : -slack[p] / d2n2; // z'n_p = ||d2||^2
         if (t1 === Infinity && t2 === Infinity) {
+          // p depends on the active normals and no multiplier can be dropped: the QP is
+          // infeasible, unless the violation is round-off (then skip p until the next addition).
+          if (slack[p] >= -100 * tol[p]) {
+            excluded[p] = 1;
+            active[q] = -1;
+            u[q] = 0;
+            continue outer;
+          }
           status = 'infeasible';
           break outer;
         }
@@ -290,6 +317,7 @@ export class QpSolver {
         u[q] += t;
         if (full) {
           this.addConstraint(p);
+          excluded.fill(0);
           // Snap an activated bound exactly.
           if (p >= m) {
             if (p < m + n) x[p - m] = lo[p - m];
@@ -312,7 +340,7 @@ export class QpSolver {
     for (let j = 0; j < this.q; j++) {
       const k = active[j];
       if (u[j] < 0) u[j] = 0; // round-off below zero
-      if (k < m) res.multipliers[k] = u[j];
+      if (k < m) res.multipliers[k] = u[j] * rowScale[k];
       else if (k < m + n) {
         res.boundMultipliers[k - m] -= u[j];
         x[k - m] = lo[k - m]; // active bounds hold exactly (steps move them by round-off only)

@@ -30,14 +30,30 @@ export const jsKernels: Kernels = {
   gemm(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate) {
     if (m === 1 && bCol === 1) {
       // Vector-matrix product with contiguous rows of B (batch-1 inference, the MPC's hot path):
-      // stream B row by row (axpy form) instead of walking its columns.
-      if (!accumulate) c.fill(0, cOff, cOff + n);
-      let pa = aOff, pb = bOff;
-      for (let p = 0; p < k; p++) {
-        const av = a[pa];
-        if (av !== 0) for (let j = 0; j < n; j++) c[cOff + j] += av * b[pb + j];
-        pa += aCol;
-        pb += bRow;
+      // keep 8 outputs in registers and stream the rows of B.
+      const n8 = n - (n % 8);
+      let j = 0;
+      for (; j < n8; j += 8) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        let pa = aOff, pb = bOff + j;
+        for (let p = 0; p < k; p++) {
+          const av = a[pa];
+          s0 += av * b[pb]; s1 += av * b[pb + 1]; s2 += av * b[pb + 2]; s3 += av * b[pb + 3];
+          s4 += av * b[pb + 4]; s5 += av * b[pb + 5]; s6 += av * b[pb + 6]; s7 += av * b[pb + 7];
+          pa += aCol;
+          pb += bRow;
+        }
+        const o = cOff + j;
+        if (accumulate) {
+          c[o] += s0; c[o + 1] += s1; c[o + 2] += s2; c[o + 3] += s3; c[o + 4] += s4; c[o + 5] += s5; c[o + 6] += s6; c[o + 7] += s7;
+        } else {
+          c[o] = s0; c[o + 1] = s1; c[o + 2] = s2; c[o + 3] = s3; c[o + 4] = s4; c[o + 5] = s5; c[o + 6] = s6; c[o + 7] = s7;
+        }
+      }
+      for (; j < n; j++) {
+        let s = 0, pa = aOff, pb = bOff + j;
+        for (let p = 0; p < k; p++) { s += a[pa] * b[pb]; pa += aCol; pb += bRow; }
+        if (accumulate) c[cOff + j] += s; else c[cOff + j] = s;
       }
       return;
     }

@@ -1,2 +1,3 @@
 // Optional command modules register themselves here (one import line each).
 export {};
+import './import.ts';
