@@ -30,3 +30,5 @@ export { saveModel, loadModel } from './io/model-file.ts';
 export { writeFileAtomic } from './io/atomic.ts';
 export { DataError } from './io/errors.ts';
 export * from './io/keras.ts';
+export * from './report/index.ts';
+export * from './train/sweep.ts';

@@ -115,9 +115,9 @@ function probeSign(k: number, i: number): number {
  *    first update Shanno-Phua scaled; reset to the identity if the line search fails), or the
  *    user's regularised Gauss-Newton matrix from `problem.hessian`.
  * 2. If the linearised constraints are inconsistent with the bounds (QP infeasible), switch to
- *    elastic mode: first solve the feasibility QP min 0.5 d'Bd + sum t, c + J d <= t, t >= 0 (with
- *    the bounds), which measures how far the linearised violation can be reduced and tests whether z
- *    is a stationary point of the violation; then solve the elastic QP
+ *    elastic mode: first solve the feasibility QP min 0.5 d'Bd + max(1, nu) sum t, c + J d <= t,
+ *    t >= 0 (with the bounds), which measures how far the linearised violation can be reduced and
+ *    tests whether z is a stationary point of the violation; then solve the elastic QP
  *    min 0.5 d'Bd + g'd + nu sum t (+ a 1e-8 nu ridge on t), raising the penalty nu tenfold until the
  *    step achieves at least 10% of the attainable linearised violation reduction (steering rule).
  * 3. Termination (tested at every iterate with the fresh QP multipliers): 'optimal' when the KKT
@@ -126,8 +126,12 @@ function probeSign(k: number, i: number): number {
  *    than the tolerance while the feasibility QP shows it stationary for the l1 violation (residual
  *    and attainable reduction <= tolerance) and probing steps of 1e-3 max(1, |z_i|) along +-e_i and
  *    along four +-1 sign vectors (all ones, alternating, two hashed) find no lower violation (this
- *    rejects maximisers and most saddles of the violation, e.g. where its gradient vanishes): the returned z then (locally) minimises the violation over the box and is flagged
- *    'infeasible' (never silently returned as a solution). 'max-iterations' otherwise.
+ *    rejects maximisers and most saddles of the violation, e.g. where its gradient vanishes; a
+ *    probe that lowers it becomes the next iterate): the returned z then (locally) minimises the
+ *    violation over the box and is flagged 'infeasible' (never returned as a solution).
+ *    'max-iterations' when the iteration limit is reached, or when the solver stalls: the line
+ *    search fails or the step is negligible (||d|| <= 1e-12 (1 + ||z||)) although the tests fail,
+ *    even after resetting B to the identity.
  * 4. Penalty nu >= 2 max lambda (monotone), backtracking Armijo line search on
  *    phi(z) = f(z) + nu sum max(0, c_i(z)) with the predicted decrease g'd + nu (h_lin(d) - h(z)),
  *    quadratic interpolation, and one second-order-correction step when the full step is rejected.
@@ -210,8 +214,8 @@ export class SqpSolver {
 
   /**
    * Solves the problem from z0 (warm start; clipped into the bounds; default: the projection of the
-   * origin onto the box). Throws a RangeError on size mismatch, crossed bounds, or a non-finite f or
-   * c at the initial point.
+   * origin onto the box). Throws a RangeError on size mismatch, crossed bounds, a non-finite z0, or
+   * a non-finite f or c at the initial point (later non-finite trial points are backtracked from).
    */
   solve(problem: NlpProblem, z0?: ArrayLike<number>): SqpResult {
     const n = this.n, m = this.m, tol = this.tolerance;
@@ -223,7 +227,10 @@ export class SqpSolver {
     for (let i = 0; i < n; i++) {
       if (!(lo[i] <= hi[i])) throw new RangeError(`SqpSolver: lower[${i}] = ${lo[i]} > upper[${i}] = ${hi[i]}`);
     }
-    if (z0 !== undefined && z0.length !== n) throw new RangeError('SqpSolver: z0 must have length n');
+    if (z0 !== undefined) {
+      if (z0.length !== n) throw new RangeError('SqpSolver: z0 must have length n');
+      for (let i = 0; i < n; i++) if (!Number.isFinite(z0[i])) throw new RangeError(`SqpSolver: z0[${i}] is not finite`);
+    }
     const gn = typeof problem.hessian === 'function';
     const B = this.B, d = this.d, lam = this.lam, bmul = this.bmul;
     const qpP = this.qpProblem;
@@ -317,9 +324,10 @@ export class SqpSolver {
         for (let i = n; i < N; i++) He[i * N + i] = 1e-8 * wF;
         const rf = qpEl.solve(elP);
         if (rf.status !== 'optimal') {
-          if (!fresh) {
+          if (!fresh && !gn) {
             setIdentity(B, n);
             fresh = true;
+            firstUpdate = true;
             continue;
           }
           break;
@@ -349,9 +357,10 @@ export class SqpSolver {
             nu *= 10;
           }
           if (re.status !== 'optimal') {
-            if (!fresh) {
+            if (!fresh && !gn) {
               setIdentity(B, n);
               fresh = true;
+              firstUpdate = true;
               continue;
             }
             break;
@@ -364,7 +373,8 @@ export class SqpSolver {
       if (infeasibleDetected) {
         // First-order stationarity of the violation also holds at its maximisers and saddles
         // (e.g. c = 1 - z^2 at z = 0, where the Jacobian vanishes). Probe +-delta along each
-        // coordinate; if the violation drops, move there and carry on, else z is a local minimiser.
+        // coordinate and a few sign vectors; if the violation drops, move there and carry on, else
+        // z is taken as a local minimiser of the violation.
         let improved = false;
         let fP = NaN;
         const directions = n + (n > 1 ? PROBE_SIGN_VECTORS : 0);
@@ -514,6 +524,8 @@ export class SqpSolver {
       }
     }
 
+    // Stopped early: report the residual with the latest multipliers (those of the last QP at z).
+    if (status === 'max-iterations') kkt = kktResidual(z, g, J, lam, c, lo, hi, n, m);
     // Keep the buffer roles for the next solve.
     this.z = z; this.zT = zT; this.g = g; this.gT = gT; this.c = c; this.cT = cT; this.J = J; this.JT = JT;
     const zOut = new Float64Array(n);

@@ -142,6 +142,15 @@ function publishedFor(system: string | undefined): Record<string, readonly numbe
   return (PUBLISHED_TEST_MSE as Record<string, Record<string, readonly number[]>>)[system] ?? null;
 }
 
+/** The range of some values with 5 % padding (so edge markers are not clipped). */
+function paddedDomain(xs: number[]): [number, number] | undefined {
+  const v = xs.filter(fin);
+  if (!v.length) return undefined;
+  const lo = Math.min(...v), hi = Math.max(...v);
+  const d = hi > lo ? (hi - lo) * 0.05 : 0.1;
+  return [lo - d, hi + d];
+}
+
 function section(id: string, title: string, body: string): string {
   return `<section id="${escapeHtml(id)}"><h2>${escapeHtml(title)}</h2>${body}</section>`;
 }
@@ -177,6 +186,7 @@ export function renderMseSection(rows: ReportRow[], system?: string, showPublish
     yLabel: 'test MSE (scaled, log)',
     yLog: true,
     xTicks: noise,
+    xDomain: paddedDomain(noise),
     width: 720,
     height: 380,
     id: 'fig-mse',
@@ -226,6 +236,7 @@ export function renderLipschitzSection(rows: ReportRow[], system?: string, showP
     yLabel: 'Lipschitz constant (log)',
     yLog: true,
     xTicks: noise,
+    xDomain: paddedDomain(noise),
     width: 720,
     height: 380,
     id: 'fig-lipschitz',

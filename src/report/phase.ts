@@ -70,7 +70,7 @@ export function stabilityEllipse(level = CSTR_STABILITY_LEVEL, points = 181): { 
 export function defaultPhaseInitialStates(): [number, number][] {
   const e = stabilityEllipse(0.55 * CSTR_STABILITY_LEVEL, 9);
   // angles 0, 90, 180, 270 degrees of the whitened circle
-  return [0, 2, 4, 6].map((i) => [e.x1[i], e.x2[i]] as [number, number]);
+  return [0, 2, 4, 6].map((i) => [Math.round(e.x1[i] * 1000) / 1000, Math.round(e.x2[i] * 10) / 10] as [number, number]);
 }
 
 /** Default constant inputs. */

@@ -306,16 +306,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
     let result: SweepCellResult;
     try {
       const metrics = jsonCopy(await o.runCell(cell)) ?? { testMse: null };
-      result = {
-        ...metrics,
-        testMse: typeof metrics.testMse === 'number' ? metrics.testMse : null,
-        key: cell.key,
-        model: cell.model,
-        noise: cell.noise,
-        seed: cell.seed,
-        status: 'done',
-        finishedAt: now(),
-      };
+      const id = { key: cell.key, model: cell.model, noise: cell.noise, seed: cell.seed, status: 'done' as const };
+      // identity fields first (readable files) and last (they win over anything runCell returned)
+      result = Object.assign({}, id, metrics, id, { testMse: typeof metrics.testMse === 'number' ? metrics.testMse : null, finishedAt: now() });
       out.ran++;
     } catch (e) {
       const action = o.onCellError?.(e, cell) ?? 'throw';

@@ -1,3 +1,4 @@
 // Optional command modules register themselves here (one import line each).
 export {};
 import './import.ts';
+import './sweep.ts';

@@ -1,0 +1,405 @@
+/**
+ * Empirical Lipschitz estimates: *lower* bounds found by evaluating the model, never certificates.
+ *
+ * Space and norm (same as the certified bounds): the map from the model's scaled, un-augmented
+ * input sequence (steps x inputSize) to its scaled output sequence (steps x outputSize), l2 norm
+ * over the whole sequence.
+ */
+import { Rng } from '../core/rng.ts';
+import type { SequenceModel } from '../nn/model.ts';
+
+/** Options of {@link referenceEstimate}. */
+export interface ReferenceEstimateOptions {
+  /** Sequence length. */
+  steps: number;
+  /** Sample inputs (batch-major, scaled, `count * steps * inputSize`); default: uniform in [low, high]. */
+  samples?: Float64Array;
+  /** Number of random samples when `samples` is not given (default 1000). */
+  count?: number;
+  /** Perturbation size of the reference protocol (default 1e-4). */
+  eps?: number;
+  /** Seed of the sampling and the perturbations (default 0). */
+  seed?: number;
+  /** Domain of the random samples (default [0, 1], the min-max scaled range). */
+  low?: number;
+  high?: number;
+  /** Batch size of the model evaluations (default 256). */
+  batch?: number;
+}
+
+/** Result of {@link referenceEstimate}. */
+export interface ReferenceEstimate {
+  /** Largest ratio found: a lower bound of the Lipschitz constant. */
+  value: number;
+  /** Number of inputs tried. */
+  samples: number;
+  eps: number;
+  /** Index of the sample that gave the largest ratio. */
+  argmax: number;
+}
+
+/**
+ * The reference's empirical estimate, reproduced with a seed: for each sample input x, perturb
+ * every entry of the (un-augmented, scaled) sequence by an independent uniform draw in
+ * [eps/4, eps] and take the largest `||f(x') - f(x)||_2 / ||x' - x||_2`. A lower bound only.
+ */
+export function referenceEstimate(model: SequenceModel, o: ReferenceEstimateOptions): ReferenceEstimate {
+  const steps = o.steps, n = model.inputSize, m = model.outputSize, d = steps * n;
+  const eps = o.eps ?? 1e-4;
+  const rng = new Rng(o.seed ?? 0);
+  const low = o.low ?? 0, high = o.high ?? 1;
+  let samples = o.samples;
+  if (samples && samples.length % d !== 0) throw new RangeError(`referenceEstimate: samples hold ${samples.length} values, not a multiple of steps * inputSize = ${d}`);
+  if (!samples) {
+    const count = o.count ?? 1000;
+    samples = new Float64Array(count * d);
+    for (let i = 0; i < samples.length; i++) samples[i] = rng.uniformIn(low, high);
+  }
+  const count = samples.length / d;
+  const B = o.batch ?? 256;
+  let best = 0, argmax = -1;
+  for (let s0 = 0; s0 < count; s0 += B) {
+    const b = Math.min(B, count - s0);
+    const x = samples.slice(s0 * d, (s0 + b) * d);
+    const xp = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) xp[i] = x[i] + rng.uniformIn(eps / 4, eps);
+    const both = new Float64Array(2 * x.length);
+    both.set(x, 0);
+    both.set(xp, x.length);
+    const y = model.forward(both, 2 * b, steps);
+    for (let s = 0; s < b; s++) {
+      let num = 0, den = 0;
+      for (let i = 0; i < steps * m; i++) {
+        const dy = y[(b + s) * steps * m + i] - y[s * steps * m + i];
+        num += dy * dy;
+      }
+      for (let i = 0; i < d; i++) {
+        const dx = xp[s * d + i] - x[s * d + i];
+        den += dx * dx;
+      }
+      const r = Math.sqrt(num / den);
+      if (r > best) {
+        best = r;
+        argmax = s0 + s;
+      }
+    }
+  }
+  return { value: best, samples: count, eps, argmax };
+}
+
+/** Options of {@link lipschitzAttack}. */
+export interface AttackOptions {
+  steps: number;
+  /** Number of random starts (default 48). */
+  starts?: number;
+  /** Gradient-ascent iterations per start (default 120). */
+  iterations?: number;
+  seed?: number;
+  /** Domain of the starting points (default [0, 1]). */
+  low?: number;
+  high?: number;
+  /**
+   * Keep both points of every pair inside this box (per-coordinate centre and radius): the local
+   * attack. Default: unconstrained (the global constant), starting inside [low, high].
+   */
+  box?: { center: Float64Array; radius: Float64Array };
+  /** Extra starting points (batch-major sequences), e.g. training inputs. */
+  init?: Float64Array;
+  /** Power-iteration refinements of the best points (default 8 points x 12 iterations). */
+  refine?: number;
+}
+
+/** Result of {@link lipschitzAttack}: the best pair found. */
+export interface AttackResult {
+  /** `||f(x') - f(x)|| / ||x' - x||` of the best pair: a lower bound of the Lipschitz constant. */
+  value: number;
+  /** The pair (scaled input sequences, steps x inputSize each). */
+  x: Float64Array;
+  xPrime: Float64Array;
+  /** Model evaluations (sequences) spent. */
+  evaluations: number;
+}
+
+function snapshotGrads(model: SequenceModel): Float64Array[] {
+  return model.parameters().map((p) => Float64Array.from(p.grad));
+}
+function restoreGrads(model: SequenceModel, s: Float64Array[]): void {
+  model.parameters().forEach((p, i) => p.grad.set(s[i]));
+}
+
+/**
+ * Gradient ascent on the ratio `R(x, x') = ||f(x') - f(x)|| / ||x' - x||` from many seeded starts
+ * (pairs at distances log-uniform between 1e-3 and 1 times the domain diameter, Adam steps on
+ * both points, step size decaying), then power iteration on `J(x)^T J(x)` at the best points
+ * (J v by central differences, J^T w by the model's backward pass) and a final pair `x +- h v`.
+ * Every reported value is the ratio of an explicit pair evaluated by the model, so it is a valid
+ * lower bound of the Lipschitz constant (on the box, when one is given).
+ * Parameter gradients of the model are left as they were.
+ */
+export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackResult {
+  const steps = o.steps, n = model.inputSize, m = model.outputSize, d = steps * n;
+  const S0 = o.starts ?? 48, iters = o.iterations ?? 120;
+  const rng = new Rng(o.seed ?? 0);
+  const low = o.box ? -Infinity : o.low ?? 0, high = o.box ? Infinity : o.high ?? 1;
+  const lo = new Float64Array(d), hi = new Float64Array(d);
+  for (let p = 0; p < d; p++) {
+    lo[p] = o.box ? o.box.center[p] - o.box.radius[p] : low;
+    hi[p] = o.box ? o.box.center[p] + o.box.radius[p] : high;
+  }
+  const clamp = (v: Float64Array) => {
+    if (!o.box) return;
+    for (let s = 0; s < v.length / d; s++)
+      for (let p = 0; p < d; p++) {
+        const i = s * d + p;
+        if (v[i] < lo[p]) v[i] = lo[p];
+        else if (v[i] > hi[p]) v[i] = hi[p];
+      }
+  };
+  // scale of the domain (per coordinate) for step sizes
+  const scale = new Float64Array(d);
+  for (let p = 0; p < d; p++) scale[p] = Number.isFinite(hi[p] - lo[p]) && hi[p] > lo[p] ? hi[p] - lo[p] : 1;
+  const initCount = o.init ? Math.floor(o.init.length / d) : 0;
+  const S = S0 + initCount;
+  const X = new Float64Array(2 * S * d); // rows 0..S-1: x ; S..2S-1: x'
+  for (let s = 0; s < S; s++) {
+    for (let p = 0; p < d; p++) {
+      const base = s < initCount ? o.init![s * d + p] : lo[p] + (hi[p] - lo[p]) * rng.uniform();
+      X[s * d + p] = Number.isFinite(base) ? base : rng.uniform();
+    }
+    const dir = new Float64Array(d);
+    let nr = 0;
+    for (let p = 0; p < d; p++) {
+      dir[p] = rng.normal() * scale[p];
+      nr += dir[p] * dir[p];
+    }
+    const rho = 10 ** rng.uniformIn(-3, 0) * 0.5 / Math.sqrt(nr);
+    for (let p = 0; p < d; p++) X[(S + s) * d + p] = X[s * d + p] + rho * dir[p] * Math.sqrt(d);
+  }
+  clamp(X);
+  const saved = snapshotGrads(model);
+  let evaluations = 0;
+  let best = 0;
+  const bestX = new Float64Array(d), bestXp = new Float64Array(d);
+  const ratios = new Float64Array(S);
+  const evalRatios = (Xs: Float64Array, count: number, withGrad: boolean): Float64Array | null => {
+    const y = model.forward(Xs, 2 * count, steps);
+    evaluations += 2 * count;
+    const dy = withGrad ? new Float64Array(y.length) : null;
+    for (let s = 0; s < count; s++) {
+      let num = 0, den = 0;
+      for (let i = 0; i < steps * m; i++) {
+        const v = y[(count + s) * steps * m + i] - y[s * steps * m + i];
+        num += v * v;
+      }
+      for (let p = 0; p < d; p++) {
+        const v = Xs[(count + s) * d + p] - Xs[s * d + p];
+        den += v * v;
+      }
+      const N = Math.sqrt(num), D = Math.sqrt(den);
+      const r = D > 0 ? N / D : 0;
+      ratios[s] = r;
+      if (r > best && Number.isFinite(r)) {
+        best = r;
+        bestX.set(Xs.subarray(s * d, (s + 1) * d));
+        bestXp.set(Xs.subarray((count + s) * d, (count + s + 1) * d));
+      }
+      if (dy && N > 0 && D > 0) {
+        // d log R / d x' = J(x')^T df / N^2 - dx / D^2 (the J^T part through backward)
+        for (let i = 0; i < steps * m; i++) {
+          const v = (y[(count + s) * steps * m + i] - y[s * steps * m + i]) / (N * N);
+          dy[(count + s) * steps * m + i] = v;
+          dy[s * steps * m + i] = -v;
+        }
+      }
+    }
+    if (!dy) return null;
+    const gx = model.backward(dy, 2 * count, steps);
+    for (let s = 0; s < count; s++) {
+      let den = 0;
+      for (let p = 0; p < d; p++) {
+        const v = Xs[(count + s) * d + p] - Xs[s * d + p];
+        den += v * v;
+      }
+      if (!(den > 0)) continue;
+      for (let p = 0; p < d; p++) {
+        const v = (Xs[(count + s) * d + p] - Xs[s * d + p]) / den;
+        gx[(count + s) * d + p] -= v;
+        gx[s * d + p] += v;
+      }
+    }
+    return gx;
+  };
+  try {
+    // Adam ascent on log R
+    const mAdam = new Float64Array(X.length), vAdam = new Float64Array(X.length);
+    const b1 = 0.9, b2 = 0.999;
+    for (let it = 1; it <= iters; it++) {
+      const gx = evalRatios(X, S, true)!;
+      const lr = 0.02 * (1 - 0.95 * (it - 1) / Math.max(1, iters - 1));
+      for (let s = 0; s < 2 * S; s++)
+        for (let p = 0; p < d; p++) {
+          const i = s * d + p;
+          const gi = gx[i];
+          if (!Number.isFinite(gi)) continue;
+          mAdam[i] = b1 * mAdam[i] + (1 - b1) * gi;
+          vAdam[i] = b2 * vAdam[i] + (1 - b2) * gi * gi;
+          const mh = mAdam[i] / (1 - b1 ** it), vh = vAdam[i] / (1 - b2 ** it);
+          X[i] += lr * scale[p] * mh / (Math.sqrt(vh) + 1e-12);
+        }
+      clamp(X);
+      // keep pairs from collapsing onto one point
+      for (let s = 0; s < S; s++) {
+        let den = 0;
+        for (let p = 0; p < d; p++) den += (X[(S + s) * d + p] - X[s * d + p]) ** 2;
+        if (den < 1e-16 * d) for (let p = 0; p < d; p++) X[(S + s) * d + p] = X[s * d + p] + 1e-6 * scale[p] * (rng.uniform() < 0.5 ? -1 : 1);
+      }
+      clamp(X);
+    }
+    evalRatios(X, S, false);
+    // power-iteration refinement at the best few midpoints
+    const R = o.refine ?? 8;
+    const order = Array.from({ length: S }, (_, s) => s).sort((a, b) => ratios[b] - ratios[a]).slice(0, Math.min(R, S));
+    const centres: Float64Array[] = order.map((s) => {
+      const c = new Float64Array(d);
+      for (let p = 0; p < d; p++) c[p] = 0.5 * (X[s * d + p] + X[(S + s) * d + p]);
+      return c;
+    });
+    centres.push(Float64Array.from(bestX, (v, p) => 0.5 * (v + bestXp[p])));
+    for (const c of centres) refineAt(c);
+  } finally {
+    restoreGrads(model, saved);
+  }
+  return { value: best, x: bestX, xPrime: bestXp, evaluations };
+
+  function refineAt(c: Float64Array): void {
+    let v = new Float64Array(d);
+    for (let p = 0; p < d; p++) v[p] = rng.normal();
+    const h0 = 1e-5;
+    for (let it = 0; it < 12; it++) {
+      let nv = 0;
+      for (let p = 0; p < d; p++) nv += v[p] * v[p];
+      nv = Math.sqrt(nv);
+      for (let p = 0; p < d; p++) v[p] /= nv;
+      // pair (c - h v, c + h v) inside the box
+      const pair = new Float64Array(2 * d);
+      for (let p = 0; p < d; p++) {
+        pair[p] = c[p] - h0 * v[p];
+        pair[d + p] = c[p] + h0 * v[p];
+      }
+      clamp(pair);
+      // J v ~ (f(c + hv) - f(c - hv)) / 2h ; then J^T (J v) at c by backward
+      const y = model.forward(pair, 2, steps);
+      evaluations += 2;
+      let num = 0, den = 0;
+      const jv = new Float64Array(steps * m);
+      for (let i = 0; i < steps * m; i++) {
+        jv[i] = y[steps * m + i] - y[i];
+        num += jv[i] * jv[i];
+      }
+      for (let p = 0; p < d; p++) den += (pair[d + p] - pair[p]) ** 2;
+      const r = den > 0 ? Math.sqrt(num / den) : 0;
+      if (r > best) {
+        best = r;
+        bestX.set(pair.subarray(0, d));
+        bestXp.set(pair.subarray(d));
+      }
+      if (!(num > 0)) return;
+      model.forward(c, 1, steps);
+      const w = model.backward(jv, 1, steps);
+      evaluations += 1;
+      v = Float64Array.from(w);
+    }
+  }
+}
+
+/** Options of {@link jensenCheck}. */
+export interface JensenOptions {
+  steps: number;
+  /** Number of random segments (default 2000). */
+  segments?: number;
+  seed?: number;
+  /** Domain of the segment end points (default [0, 1]). */
+  low?: number;
+  high?: number;
+  /** Absolute tolerance (default 1e-9 times (1 + max |f|)). */
+  tolerance?: number;
+}
+
+/** Result of {@link jensenCheck}. */
+export interface JensenResult {
+  segments: number;
+  /** Largest `f(l a + (1-l) b) - (l f(a) + (1-l) f(b))` over segments and outputs (> 0 is a violation). */
+  worstViolation: number;
+  /** Output step and feature of the worst violation (null if none is positive). */
+  worstOutput: { step: number; feature: number } | null;
+  /** Segments whose worst violation exceeds the tolerance. */
+  violations: number;
+  tolerance: number;
+  /** True when no violation beyond the tolerance was found. */
+  convex: boolean;
+  /** Per output feature: largest violation over steps and segments. */
+  perFeature: number[];
+}
+
+/**
+ * Numerical convexity check: samples random segments [a, b] of input sequences in the domain
+ * (end points uniform in [low, high]^d, lengths scaled by a random factor in {1, 0.3, 0.1}), a
+ * random point on each (the midpoint for half of them) and tests Jensen's inequality
+ * `f(l a + (1-l) b) <= l f(a) + (1-l) f(b)` on every output (each step and feature).
+ */
+export function jensenCheck(model: SequenceModel, o: JensenOptions): JensenResult {
+  const steps = o.steps, n = model.inputSize, m = model.outputSize, d = steps * n;
+  const N = o.segments ?? 2000;
+  const rng = new Rng(o.seed ?? 0);
+  const low = o.low ?? 0, high = o.high ?? 1;
+  const B = 256;
+  let worst = -Infinity, worstAt: { step: number; feature: number } | null = null, count = 0, ymax = 0;
+  const perFeature = new Array(m).fill(-Infinity);
+  const viol: number[] = [];
+  for (let s0 = 0; s0 < N; s0 += B) {
+    const b = Math.min(B, N - s0);
+    const X = new Float64Array(3 * b * d);
+    const lam = new Float64Array(b);
+    for (let s = 0; s < b; s++) {
+      const shrink = [1, 0.3, 0.1][rng.int(3)];
+      lam[s] = s % 2 === 0 ? 0.5 : rng.uniform();
+      for (let p = 0; p < d; p++) {
+        const a = rng.uniformIn(low, high);
+        const c = rng.uniformIn(low, high);
+        const e = a + shrink * (c - a);
+        X[s * d + p] = a;
+        X[(b + s) * d + p] = e;
+        X[(2 * b + s) * d + p] = lam[s] * a + (1 - lam[s]) * e;
+      }
+    }
+    const y = model.forward(X, 3 * b, steps);
+    const w = steps * m;
+    for (let s = 0; s < b; s++) {
+      let sw = -Infinity;
+      for (let i = 0; i < w; i++) {
+        const fa = y[s * w + i], fb = y[(b + s) * w + i], fm = y[(2 * b + s) * w + i];
+        ymax = Math.max(ymax, Math.abs(fa), Math.abs(fb), Math.abs(fm));
+        const v = fm - (lam[s] * fa + (1 - lam[s]) * fb);
+        const f = i % m;
+        if (v > perFeature[f]) perFeature[f] = v;
+        if (v > sw) sw = v;
+        if (v > worst) {
+          worst = v;
+          worstAt = { step: Math.floor(i / m), feature: f };
+        }
+      }
+      viol.push(sw);
+    }
+  }
+  const tol = o.tolerance ?? 1e-9 * (1 + ymax);
+  for (const v of viol) if (v > tol) count++;
+  return {
+    segments: N,
+    worstViolation: worst,
+    worstOutput: worst > 0 ? worstAt : null,
+    violations: count,
+    tolerance: tol,
+    convex: count === 0,
+    perFeature,
+  };
+}

@@ -1,0 +1,693 @@
+/**
+ * Bound propagation through a {@link SequenceModel} over a box of input sequences, for the local
+ * and global Lipschitz certificates.
+ *
+ * Input set: `X = { x : |x_p - c_p| <= r_p }` in the model's scaled, *un-augmented* input space,
+ * `x` the whole sequence flattened step-major (`p = t * inputSize + j`), `d = steps * inputSize`
+ * coordinates. `r_p` may be `Infinity` (the global case: `X = R^d`).
+ *
+ * Two things are propagated step by step through every layer and the head:
+ *
+ * 1. **Value bounds** of every intermediate quantity over X: interval bound propagation (IBP)
+ *    intersected, for bounded boxes, with forward *linear* bounds `a_l . x + c_l <= q(x) <= a_u . x + c_u`
+ *    (CROWN-style relaxations: ReLU triangle / adaptive lower line, parallel lines with the minimal
+ *    slope for tanh and sigmoid, McCormick envelopes for the gate products of LSTM cells).
+ *    The augmentation `[x, offset - x]` is represented exactly (it is affine), so the first layer's
+ *    pre-activations are exact affine functions of x.
+ * 2. A **secant-Jacobian enclosure** `J in [Jc - Jr, Jc + Jr]` (Tm x d, midpoint-radius interval
+ *    matrix): for any x, x' in X, `f(x') - f(x) = S (x' - x)` where S is obtained by the chain rule
+ *    with every activation replaced by its secant slope `(s(z') - s(z)) / (z' - z)` and every product
+ *    `a b` by `a' (b' - b) + b (a' - a)`. The secant slope of an activation lies in the range of
+ *    its derivative over the pre-activation interval `[l, u]` (mean value theorem; for ReLU it is 1
+ *    when `l >= 0`, 0 when `u <= 0`, in [0, 1] otherwise: the Clarke-Jacobian bounds of Shi et al.
+ *    2022), and the product factors lie in their value intervals, so S lies in the enclosure.
+ *    Hence `||f(x') - f(x)||_2 <= max_{J in enclosure} ||J||_2 ||x' - x||_2
+ *    <= min(||Jc|| + ||Jr||, || |Jc| + Jr ||) ||x' - x||_2`.
+ *
+ * Rounding: IBP sums and Jacobian radii are widened by the standard dot-product error bound
+ * `gamma_k * sum |terms|`, derivative ranges by a relative 1e-12.
+ */
+import { kernels } from '../core/kernels.ts';
+import type { SequenceModel } from '../nn/model.ts';
+import { SimpleCell } from '../nn/simple-cell.ts';
+import { LstmCell } from '../nn/lstm-cell.ts';
+import { LipschitzCell } from '../nn/lipschitz-cell.ts';
+import { IcrnnCell } from '../nn/icrnn-cell.ts';
+import { IclstmCell } from '../nn/iclstm-cell.ts';
+import type { Activation } from '../nn/cell.ts';
+import { gamma } from './spectral.ts';
+
+/** Value bounds of a vector of k quantities, with optional linear forms in x (k x d). */
+export interface VBound {
+  k: number;
+  l: Float64Array;
+  u: Float64Array;
+  loA: Float64Array | null;
+  loC: Float64Array | null;
+  hiA: Float64Array | null;
+  hiC: Float64Array | null;
+}
+
+/** Midpoint-radius enclosure of the (secant) Jacobian of k quantities w.r.t. x: k x d. */
+export interface JBound {
+  k: number;
+  C: Float64Array;
+  R: Float64Array;
+}
+
+/** A box in the scaled, un-augmented input-sequence space. */
+export interface InputBox {
+  center: Float64Array;
+  /** Per-coordinate l_inf radius (Infinity allowed). */
+  radius: Float64Array;
+}
+
+/** Counts of activation sites by what the bounds prove about them. */
+export interface SiteStats {
+  /** ReLU sites proven active (slope 1) / inactive (slope 0) / undecided. */
+  reluActive: number;
+  reluInactive: number;
+  reluUnstable: number;
+  /** tanh / sigmoid sites. */
+  smooth: number;
+}
+
+/** What {@link propagateModel} returns. */
+export interface PropagationResult {
+  steps: number;
+  inputSize: number;
+  outputSize: number;
+  /** Enclosure of the Jacobian of the whole output sequence (Tm x d, step-major rows). */
+  jacobian: JBound;
+  /** Bounds of every output (Tm). */
+  outputs: { l: Float64Array; u: Float64Array };
+  stats: SiteStats;
+  /** Per-layer pre-activation bounds, for inspection: `layers[l][t]` is a list of named bounds. */
+  preactivations: { layer: string; t: number; name: string; l: Float64Array; u: Float64Array }[];
+}
+
+const g = () => kernels().gemm;
+
+function safeMul(a: number, b: number): number {
+  return a === 0 || b === 0 ? 0 : a * b;
+}
+
+/** Propagation context: the input box and whether linear forms are tracked. */
+class Ctx {
+  readonly d: number;
+  readonly forms: boolean;
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  stats: SiteStats = { reluActive: 0, reluInactive: 0, reluUnstable: 0, smooth: 0 };
+  constructor(readonly box: InputBox) {
+    this.d = box.center.length;
+    let finite = true;
+    for (let p = 0; p < this.d; p++) if (!Number.isFinite(box.radius[p])) finite = false;
+    this.forms = finite;
+    this.lo = new Float64Array(this.d);
+    this.hi = new Float64Array(this.d);
+    for (let p = 0; p < this.d; p++) {
+      this.lo[p] = box.center[p] - box.radius[p];
+      this.hi[p] = box.center[p] + box.radius[p];
+    }
+  }
+
+  /** Concretises lower/upper forms into bounds, intersecting with the IBP bounds in place. */
+  tighten(b: VBound): void {
+    if (!this.forms || !b.loA) return;
+    const d = this.d, lo = this.lo, hi = this.hi;
+    for (let j = 0; j < b.k; j++) {
+      let sl = b.loC![j], su = b.hiC![j], al = Math.abs(sl), au = Math.abs(su);
+      const o = j * d;
+      for (let p = 0; p < d; p++) {
+        const a = b.loA[o + p];
+        if (a !== 0) {
+          const v = a > 0 ? a * lo[p] : a * hi[p];
+          sl += v;
+          al += Math.abs(v);
+        }
+        const c = b.hiA![o + p];
+        if (c !== 0) {
+          const v = c > 0 ? c * hi[p] : c * lo[p];
+          su += v;
+          au += Math.abs(v);
+        }
+      }
+      const gl = gamma(d + 2);
+      sl -= gl * al;
+      su += gl * au;
+      if (sl > b.l[j]) b.l[j] = sl;
+      if (su < b.u[j]) b.u[j] = su;
+      if (b.l[j] > b.u[j]) {
+        // rounding can cross them by a hair: keep a valid interval
+        const m = 0.5 * (b.l[j] + b.u[j]);
+        b.l[j] = m;
+        b.u[j] = m;
+      }
+    }
+  }
+
+  newV(k: number): VBound {
+    const f = this.forms;
+    return {
+      k,
+      l: new Float64Array(k),
+      u: new Float64Array(k),
+      loA: f ? new Float64Array(k * this.d) : null,
+      loC: f ? new Float64Array(k) : null,
+      hiA: f ? new Float64Array(k * this.d) : null,
+      hiC: f ? new Float64Array(k) : null,
+    };
+  }
+
+  newJ(k: number): JBound {
+    return { k, C: new Float64Array(k * this.d), R: new Float64Array(k * this.d) };
+  }
+
+  zeroV(k: number): VBound {
+    return this.newV(k);
+  }
+
+  /** The plain input row x_t (n features). */
+  input(t: number, n: number): { v: VBound; j: JBound } {
+    const v = this.newV(n), j = this.newJ(n), d = this.d;
+    for (let i = 0; i < n; i++) {
+      const p = t * n + i;
+      v.l[i] = this.lo[p];
+      v.u[i] = this.hi[p];
+      if (v.loA) {
+        v.loA[i * d + p] = 1;
+        v.hiA![i * d + p] = 1;
+      }
+      j.C[i * d + p] = 1;
+    }
+    return { v, j };
+  }
+
+  /** `[x, offset - x]` (exact affine map). */
+  augment(x: { v: VBound; j: JBound }, offset: number[]): { v: VBound; j: JBound } {
+    const n = x.v.k, d = this.d;
+    const v = this.newV(2 * n), j = this.newJ(2 * n);
+    for (let i = 0; i < n; i++) {
+      v.l[i] = x.v.l[i];
+      v.u[i] = x.v.u[i];
+      v.l[n + i] = offset[i] - x.v.u[i];
+      v.u[n + i] = offset[i] - x.v.l[i];
+      for (let p = 0; p < d; p++) {
+        j.C[i * d + p] = x.j.C[i * d + p];
+        j.C[(n + i) * d + p] = -x.j.C[i * d + p];
+        j.R[i * d + p] = x.j.R[i * d + p];
+        j.R[(n + i) * d + p] = x.j.R[i * d + p];
+      }
+      if (v.loA) {
+        for (let p = 0; p < d; p++) {
+          v.loA[i * d + p] = x.v.loA![i * d + p];
+          v.hiA![i * d + p] = x.v.hiA![i * d + p];
+          v.loA[(n + i) * d + p] = -x.v.hiA![i * d + p];
+          v.hiA![(n + i) * d + p] = -x.v.loA![i * d + p];
+        }
+        v.loC![i] = x.v.loC![i];
+        v.hiC![i] = x.v.hiC![i];
+        v.loC![n + i] = offset[i] - x.v.hiC![i];
+        v.hiC![n + i] = offset[i] - x.v.loC![i];
+      }
+    }
+    return { v, j };
+  }
+}
+
+/** A weight matrix prepared for propagation: W [rows x cols], its positive / negative parts and |W|. */
+export interface PreparedMatrix {
+  rows: number;
+  cols: number;
+  w: Float64Array;
+  pos: Float64Array;
+  neg: Float64Array;
+  abs: Float64Array;
+}
+
+/** Splits a matrix into its positive and negative parts. */
+export function prepareMatrix(w: Float64Array, rows: number, cols: number): PreparedMatrix {
+  const pos = new Float64Array(w.length), neg = new Float64Array(w.length), abs = new Float64Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i];
+    if (x > 0) pos[i] = x;
+    else if (x < 0) neg[i] = x;
+    abs[i] = Math.abs(x);
+  }
+  return { rows, cols, w, pos, neg, abs };
+}
+
+/** A diagonal matrix as a prepared matrix. */
+function diagMatrix(s: ArrayLike<number>): PreparedMatrix {
+  const n = s.length, w = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) w[i * n + i] = s[i];
+  return prepareMatrix(w, n, n);
+}
+
+type Term = { q: { v: VBound; j: JBound }; m: PreparedMatrix };
+
+/** `out = sum_k q_k W_k + b` for value bounds and Jacobian enclosure. */
+function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, k: number): { v: VBound; j: JBound } {
+  const v = ctx.newV(k), jb = ctx.newJ(k), d = ctx.d, gemm = g();
+  // IBP with rounding widening
+  const absSumL = new Float64Array(k), absSumU = new Float64Array(k);
+  if (bias) for (let c = 0; c < k; c++) {
+    v.l[c] = bias[c];
+    v.u[c] = bias[c];
+    absSumL[c] = Math.abs(bias[c]);
+    absSumU[c] = Math.abs(bias[c]);
+    if (v.loC) {
+      v.loC[c] = bias[c];
+      v.hiC![c] = bias[c];
+    }
+  }
+  let kin = 1;
+  for (const { q, m } of terms) {
+    kin += m.rows;
+    const w = m.w, rows = m.rows, cols = m.cols;
+    if (cols !== k) throw new RangeError(`propagate: matrix has ${cols} columns, expected ${k}`);
+    if (q.v.k !== rows) throw new RangeError(`propagate: input has ${q.v.k} entries, matrix ${rows} rows`);
+    for (let i = 0; i < rows; i++) {
+      const li = q.v.l[i], ui = q.v.u[i];
+      const lc = q.v.loC ? q.v.loC[i] : 0, hc = q.v.hiC ? q.v.hiC[i] : 0;
+      const o = i * cols;
+      for (let c = 0; c < cols; c++) {
+        const x = w[o + c];
+        if (x === 0) continue;
+        if (x > 0) {
+          const a = safeMul(x, li), b = safeMul(x, ui);
+          v.l[c] += a;
+          v.u[c] += b;
+          absSumL[c] += Math.abs(a);
+          absSumU[c] += Math.abs(b);
+          if (v.loC) {
+            v.loC[c] += x * lc;
+            v.hiC![c] += x * hc;
+          }
+        } else {
+          const a = safeMul(x, ui), b = safeMul(x, li);
+          v.l[c] += a;
+          v.u[c] += b;
+          absSumL[c] += Math.abs(a);
+          absSumU[c] += Math.abs(b);
+          if (v.loC) {
+            v.loC[c] += x * hc;
+            v.hiC![c] += x * lc;
+          }
+        }
+      }
+    }
+    // linear forms: loA_out = Wpos^T loA + Wneg^T hiA ; hiA_out = Wpos^T hiA + Wneg^T loA
+    if (v.loA) {
+      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.loA!, 0, d, 1, v.loA, 0, d, true);
+      gemm(k, d, rows, m.neg, 0, 1, cols, q.v.hiA!, 0, d, 1, v.loA, 0, d, true);
+      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.hiA!, 0, d, 1, v.hiA!, 0, d, true);
+      gemm(k, d, rows, m.neg, 0, 1, cols, q.v.loA!, 0, d, 1, v.hiA!, 0, d, true);
+    }
+    // Jacobian: C_out += W^T C ; R_out += |W|^T (R + gamma |C|)
+    gemm(k, d, rows, w, 0, 1, cols, q.j.C, 0, d, 1, jb.C, 0, d, true);
+    const gr = gamma(rows + 2);
+    const tmp = new Float64Array(rows * d);
+    for (let i = 0; i < tmp.length; i++) tmp[i] = q.j.R[i] + gr * Math.abs(q.j.C[i]);
+    gemm(k, d, rows, m.abs, 0, 1, cols, tmp, 0, d, 1, jb.R, 0, d, true);
+  }
+  const gk = gamma(kin + 2);
+  for (let c = 0; c < k; c++) {
+    v.l[c] -= gk * absSumL[c];
+    v.u[c] += gk * absSumU[c];
+  }
+  // the forms' constants also carry rounding: widen them by the same amount
+  if (v.loC) for (let c = 0; c < k; c++) {
+    v.loC[c] -= gk * (Math.abs(v.loC[c]) + absSumL[c]);
+    v.hiC![c] += gk * (Math.abs(v.hiC![c]) + absSumU[c]);
+  }
+  ctx.tighten(v);
+  return { v, j: jb };
+}
+
+/** Element-wise sum of two quantities of the same size. */
+function add(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JBound }): { v: VBound; j: JBound } {
+  const k = a.v.k, d = ctx.d;
+  const v = ctx.newV(k), j = ctx.newJ(k);
+  for (let c = 0; c < k; c++) {
+    const l = a.v.l[c] + b.v.l[c], u = a.v.u[c] + b.v.u[c];
+    v.l[c] = l - Number.EPSILON * Math.abs(l);
+    v.u[c] = u + Number.EPSILON * Math.abs(u);
+    if (v.loC) {
+      v.loC[c] = a.v.loC![c] + b.v.loC![c];
+      v.hiC![c] = a.v.hiC![c] + b.v.hiC![c];
+    }
+  }
+  for (let i = 0; i < k * d; i++) {
+    j.C[i] = a.j.C[i] + b.j.C[i];
+    j.R[i] = (a.j.R[i] + b.j.R[i]) * (1 + Number.EPSILON) + Number.EPSILON * Math.abs(j.C[i]);
+    if (v.loA) {
+      v.loA[i] = a.v.loA![i] + b.v.loA![i];
+      v.hiA![i] = a.v.hiA![i] + b.v.hiA![i];
+    }
+  }
+  ctx.tighten(v);
+  return { v, j };
+}
+
+/** Rows [from, to) of a quantity. */
+function slice(ctx: Ctx, a: { v: VBound; j: JBound }, from: number, to: number): { v: VBound; j: JBound } {
+  const d = ctx.d, k = to - from;
+  const v: VBound = {
+    k,
+    l: a.v.l.slice(from, to),
+    u: a.v.u.slice(from, to),
+    loA: a.v.loA ? a.v.loA.slice(from * d, to * d) : null,
+    loC: a.v.loC ? a.v.loC.slice(from, to) : null,
+    hiA: a.v.hiA ? a.v.hiA.slice(from * d, to * d) : null,
+    hiC: a.v.hiC ? a.v.hiC.slice(from, to) : null,
+  };
+  return { v, j: { k, C: a.j.C.slice(from * d, to * d), R: a.j.R.slice(from * d, to * d) } };
+}
+
+/** Multiplies each row of a Jacobian enclosure by the scalar interval [lo, hi] (row-wise). */
+function scaleRows(ctx: Ctx, j: JBound, lo: Float64Array, hi: Float64Array): JBound {
+  const d = ctx.d, out = ctx.newJ(j.k);
+  for (let r = 0; r < j.k; r++) {
+    const l = lo[r], h = hi[r];
+    if (l === 0 && h === 0) continue;
+    if (!Number.isFinite(l) || !Number.isFinite(h)) {
+      const o = r * d;
+      for (let p = 0; p < d; p++) out.R[o + p] = j.C[o + p] !== 0 || j.R[o + p] !== 0 ? Infinity : 0;
+      continue;
+    }
+    const mid = 0.5 * l + 0.5 * h, rad = 0.5 * h - 0.5 * l;
+    const amid = Math.abs(mid);
+    const o = r * d;
+    for (let p = 0; p < d; p++) {
+      const c = j.C[o + p], R = j.R[o + p];
+      const cc = safeMul(mid, c);
+      out.C[o + p] = cc;
+      // [mid +- rad] * [c +- R] within mid c +- (|mid| R + rad |c| + rad R), plus rounding of mid*c
+      out.R[o + p] = (safeMul(amid, R) + safeMul(rad, Math.abs(c)) + safeMul(rad, R)) * (1 + 4 * Number.EPSILON) + Number.EPSILON * Math.abs(cc);
+    }
+  }
+  return out;
+}
+
+const tanhD = (z: number) => {
+  if (!Number.isFinite(z)) return 0;
+  const t = Math.tanh(z);
+  return 1 - t * t;
+};
+const sigm = (z: number) => (z === Infinity ? 1 : z === -Infinity ? 0 : 1 / (1 + Math.exp(-z)));
+const sigD = (z: number) => {
+  if (!Number.isFinite(z)) return 0;
+  const s = sigm(z);
+  return s * (1 - s);
+};
+const tanhF = (z: number) => (z === Infinity ? 1 : z === -Infinity ? -1 : Math.tanh(z));
+
+/** Applies an activation: value relaxation + Jacobian scaling by the derivative range. */
+function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activation): { v: VBound; j: JBound } {
+  if (act === 'linear') return z;
+  const k = z.v.k, d = ctx.d;
+  const v = ctx.newV(k);
+  const dlo = new Float64Array(k), dhi = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const l = z.v.l[c], u = z.v.u[c];
+    if (act === 'relu') {
+      if (u <= 0) {
+        ctx.stats.reluInactive++;
+        // zero, forms zero
+      } else if (l >= 0) {
+        ctx.stats.reluActive++;
+        dlo[c] = 1;
+        dhi[c] = 1;
+        v.l[c] = l;
+        v.u[c] = u;
+        if (v.loA) {
+          v.loA.set(z.v.loA!.subarray(c * d, (c + 1) * d), c * d);
+          v.hiA!.set(z.v.hiA!.subarray(c * d, (c + 1) * d), c * d);
+          v.loC![c] = z.v.loC![c];
+          v.hiC![c] = z.v.hiC![c];
+        }
+      } else {
+        ctx.stats.reluUnstable++;
+        dhi[c] = 1;
+        v.l[c] = 0;
+        v.u[c] = u;
+        if (v.loA) {
+          // upper: y <= s (z - l), s = u / (u - l); lower: y >= alpha z, alpha in {0, 1}
+          const s = u / (u - l);
+          const o = c * d;
+          for (let p = 0; p < d; p++) v.hiA![o + p] = s * z.v.hiA![o + p];
+          { const hv = s * (z.v.hiC![c] - l); v.hiC![c] = hv + 4 * Number.EPSILON * Math.abs(hv) + Number.MIN_VALUE; }
+          if (u > -l) {
+            for (let p = 0; p < d; p++) v.loA[o + p] = z.v.loA![o + p];
+            v.loC![c] = z.v.loC![c];
+          }
+        }
+      }
+    } else {
+      ctx.stats.smooth++;
+      const F = act === 'tanh' ? tanhF : sigm;
+      const D = act === 'tanh' ? tanhD : sigD;
+      const peak = act === 'tanh' ? 1 : 0.25;
+      const dl = D(l), du = D(u);
+      const kmin = Math.min(dl, du);
+      const kmax = l <= 0 && u >= 0 ? peak : Math.max(dl, du);
+      dlo[c] = Math.max(0, kmin * (1 - 1e-12) - 1e-300);
+      dhi[c] = Math.min(peak, kmax * (1 + 1e-12));
+      const fl = F(l), fu = F(u);
+      const tol = 4 * Number.EPSILON;
+      v.l[c] = fl - tol;
+      v.u[c] = fu + tol;
+      if (v.loA) {
+        // parallel lines of slope kmin (the minimum derivative on [l, u]):
+        // F(z) >= F(l) + kmin (z - l), F(z) <= F(u) + kmin (z - u)
+        const s = dlo[c];
+        const o = c * d;
+        for (let p = 0; p < d; p++) {
+          v.loA[o + p] = s * z.v.loA![o + p];
+          v.hiA![o + p] = s * z.v.hiA![o + p];
+        }
+        const w = tol * (1 + Math.abs(s * l) + Math.abs(s * u));
+        v.loC![c] = s * z.v.loC![c] + fl - s * l - w;
+        v.hiC![c] = s * z.v.hiC![c] + fu - s * u + w;
+      }
+    }
+  }
+  ctx.tighten(v);
+  return { v, j: scaleRows(ctx, z.j, dlo, dhi) };
+}
+
+/** Element-wise product `a * b` (McCormick envelopes; Jacobian by the secant product rule). */
+function multiply(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JBound }): { v: VBound; j: JBound } {
+  const k = a.v.k, d = ctx.d;
+  const v = ctx.newV(k);
+  for (let c = 0; c < k; c++) {
+    const la = a.v.l[c], ua = a.v.u[c], lb = b.v.l[c], ub = b.v.u[c];
+    const ps = [safeMul(la, lb), safeMul(la, ub), safeMul(ua, lb), safeMul(ua, ub)];
+    let lo = Math.min(...ps), hi = Math.max(...ps);
+    if (Number.isNaN(lo) || Number.isNaN(hi)) {
+      lo = -Infinity;
+      hi = Infinity;
+    }
+    v.l[c] = lo - 2 * Number.EPSILON * Math.abs(lo);
+    v.u[c] = hi + 2 * Number.EPSILON * Math.abs(hi);
+    if (v.loA) {
+      // candidate lower planes: (la, lb) and (ua, ub); upper: (ua, lb) and (la, ub)
+      // p >= A*b + B*a - A*B with (A, B) = (la, lb) or (ua, ub)
+      // p <= A*b + B*a - A*B with (A, B) = (ua, lb) or (la, ub)
+      const o = c * d;
+      const best = (pairs: [number, number][], lower: boolean) => {
+        let bestVal = lower ? -Infinity : Infinity;
+        let bestA: Float64Array | null = null, bestC = 0;
+        for (const [A, B] of pairs) {
+          const row = new Float64Array(d);
+          let cst = -A * B;
+          // A * b : for a lower bound use b's lower form when A >= 0, upper form otherwise
+          const bUseLo = lower ? A >= 0 : A < 0;
+          const aUseLo = lower ? B >= 0 : B < 0;
+          const bA = bUseLo ? b.v.loA! : b.v.hiA!, bC = bUseLo ? b.v.loC![c] : b.v.hiC![c];
+          const aA = aUseLo ? a.v.loA! : a.v.hiA!, aC = aUseLo ? a.v.loC![c] : a.v.hiC![c];
+          for (let p = 0; p < d; p++) row[p] = A * bA[o + p] + B * aA[o + p];
+          cst += A * bC + B * aC;
+          // concretise
+          let val = cst;
+          for (let p = 0; p < d; p++) {
+            const x = row[p];
+            if (x !== 0) val += lower ? (x > 0 ? x * ctx.lo[p] : x * ctx.hi[p]) : x > 0 ? x * ctx.hi[p] : x * ctx.lo[p];
+          }
+          if (lower ? val > bestVal : val < bestVal) {
+            bestVal = val;
+            bestA = row;
+            bestC = cst;
+          }
+        }
+        const w = 8 * Number.EPSILON * (Math.abs(bestC) + 1e-300);
+        return { A: bestA!, C: lower ? bestC - w : bestC + w };
+      };
+      const lb2 = best([[la, lb], [ua, ub]], true);
+      const ub2 = best([[ua, lb], [la, ub]], false);
+      v.loA.set(lb2.A, o);
+      v.loC![c] = lb2.C;
+      v.hiA!.set(ub2.A, o);
+      v.hiC![c] = ub2.C;
+    }
+  }
+  ctx.tighten(v);
+  // d(ab) = a' db + b da with a' in [la, ua], b in [lb, ub]
+  const ja = scaleRows(ctx, b.j, a.v.l, a.v.u);
+  const jb = scaleRows(ctx, a.j, b.v.l, b.v.u);
+  const j = ctx.newJ(k);
+  for (let i = 0; i < k * d; i++) {
+    j.C[i] = ja.C[i] + jb.C[i];
+    j.R[i] = (ja.R[i] + jb.R[i]) * (1 + Number.EPSILON) + Number.EPSILON * Math.abs(j.C[i]);
+  }
+  return { v, j };
+}
+
+/** Element-wise scaling by a constant vector s (diagonal matrix). */
+function scaleBy(ctx: Ctx, a: { v: VBound; j: JBound }, s: ArrayLike<number>): { v: VBound; j: JBound } {
+  return linear(ctx, [{ q: a, m: diagMatrix(s) }], null, a.v.k);
+}
+
+/** Zero quantity (initial state). */
+function zero(ctx: Ctx, k: number): { v: VBound; j: JBound } {
+  return { v: ctx.zeroV(k), j: ctx.newJ(k) };
+}
+
+type Q = { v: VBound; j: JBound };
+
+/**
+ * Propagates value bounds and the secant-Jacobian enclosure through the whole model over the box
+ * (module comment). Works for every cell type of the package.
+ */
+export function propagateModel(model: SequenceModel, steps: number, box: InputBox): PropagationResult {
+  const n = model.inputSize, m = model.outputSize;
+  if (box.center.length !== steps * n || box.radius.length !== steps * n)
+    throw new RangeError(`propagate: box has ${box.center.length} coordinates, expected steps * inputSize = ${steps * n}`);
+  const ctx = new Ctx(box);
+  const pre: PropagationResult['preactivations'] = [];
+  const record = (layer: string, t: number, name: string, q: Q) => pre.push({ layer, t, name, l: q.v.l, u: q.v.u });
+  // layer inputs per step
+  const aug: Q[] = [];
+  let seq: Q[] = [];
+  for (let t = 0; t < steps; t++) {
+    const x = ctx.input(t, n);
+    const a = model.spec.augmentation ? ctx.augment(x, model.spec.augmentation.offset) : x;
+    aug.push(a);
+    seq.push(a);
+  }
+  model.cells.forEach((cell, li) => {
+    cell.prepare();
+    const name = `cells.${li}`;
+    const out: Q[] = [];
+    if (cell instanceof SimpleCell) {
+      const K = prepareMatrix(cell.kernel.value, cell.inputSize, cell.units);
+      const R = prepareMatrix(cell.recurrentKernel.value, cell.units, cell.units);
+      let h = zero(ctx, cell.units);
+      for (let t = 0; t < steps; t++) {
+        const z = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }], cell.bias.value, cell.units);
+        record(name, t, 'z', z);
+        h = activation(ctx, z, cell.activation);
+        out.push(h);
+      }
+    } else if (cell instanceof LipschitzCell) {
+      const u = cell.units, { eps, alpha } = cell.options;
+      const Mw = new Float64Array(u * u);
+      for (let i = 0; i < u; i++) for (let j = 0; j < u; j++) Mw[i * u + j] = (i === j ? 1 : 0) + eps * alpha * cell.A[i * u + j];
+      const M = prepareMatrix(Mw, u, u);
+      const W = prepareMatrix(cell.W, u, u);
+      const Uk = prepareMatrix(cell.kernel.value, cell.inputSize, u);
+      const E = diagMatrix(new Float64Array(u).fill(eps));
+      let h = zero(ctx, u);
+      for (let t = 0; t < steps; t++) {
+        const z = linear(ctx, [{ q: h, m: W }, { q: seq[t], m: Uk }], cell.bias.value, u);
+        record(name, t, 'pre', z);
+        const th = activation(ctx, z, 'tanh');
+        h = linear(ctx, [{ q: h, m: M }, { q: th, m: E }], null, u);
+        out.push(h);
+      }
+    } else if (cell instanceof IcrnnCell) {
+      const u = cell.units, nin = cell.inputSize;
+      const P = (p: { value: Float64Array; rows: number; cols: number }) => prepareMatrix(p.value, p.rows, p.cols);
+      const K = P(cell.kernel), R = P(cell.recurrentKernel), D1 = P(cell.D1), D2 = P(cell.D2), D3 = P(cell.D3), V = P(cell.V);
+      let h = zero(ctx, u), xPrev = zero(ctx, nin);
+      for (let t = 0; t < steps; t++) {
+        const zh = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }, { q: xPrev, m: D2 }], null, u);
+        record(name, t, 'zh', zh);
+        const hn = activation(ctx, zh, 'relu');
+        const zy = linear(ctx, [{ q: hn, m: V }, { q: h, m: D1 }, { q: seq[t], m: D3 }], null, u);
+        record(name, t, 'zy', zy);
+        out.push(activation(ctx, zy, 'relu'));
+        h = hn;
+        xPrev = seq[t];
+      }
+    } else if (cell instanceof LstmCell) {
+      const u = cell.units;
+      const K = prepareMatrix(cell.kernel.value, cell.inputSize, 4 * u);
+      const R = prepareMatrix(cell.recurrentKernel.value, u, 4 * u);
+      let h = zero(ctx, u), c = zero(ctx, u);
+      for (let t = 0; t < steps; t++) {
+        const z = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }], cell.bias.value, 4 * u);
+        record(name, t, 'z', z);
+        const gi = activation(ctx, slice(ctx, z, 0, u), 'sigmoid');
+        const gf = activation(ctx, slice(ctx, z, u, 2 * u), 'sigmoid');
+        const gc = activation(ctx, slice(ctx, z, 2 * u, 3 * u), 'tanh');
+        const go = activation(ctx, slice(ctx, z, 3 * u, 4 * u), 'sigmoid');
+        c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
+        record(name, t, 'c', c);
+        const tc = activation(ctx, c, 'tanh');
+        h = multiply(ctx, go, tc);
+        out.push(h);
+      }
+    } else if (cell instanceof IclstmCell) {
+      const u = cell.units;
+      const Wx = prepareMatrix(cell.kernel.value, cell.inputSize, u);
+      const Wh = prepareMatrix(cell.recurrentKernel.value, u, u);
+      const dw = cell.kernelScale.value, du = cell.recurrentScale.value, b = cell.bias.value;
+      let h = zero(ctx, u), c = zero(ctx, u);
+      for (let t = 0; t < steps; t++) {
+        const xw = linear(ctx, [{ q: seq[t], m: Wx }], null, u);
+        const hw = linear(ctx, [{ q: h, m: Wh }], null, u);
+        const gate = (gi: number) => {
+          const z = linear(ctx, [{ q: xw, m: diagMatrix(dw.subarray(gi * u, (gi + 1) * u)) }, { q: hw, m: diagMatrix(du.subarray(gi * u, (gi + 1) * u)) }], b.subarray(gi * u, (gi + 1) * u), u);
+          record(name, t, `z${'ifco'[gi]}`, z);
+          return activation(ctx, z, 'relu');
+        };
+        const gi = gate(0), gf = gate(1), gc = gate(2), go = gate(3);
+        c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
+        record(name, t, 'c', c);
+        const rc = activation(ctx, c, 'relu');
+        h = multiply(ctx, go, rc);
+        out.push(h);
+      }
+    } else {
+      throw new RangeError(`propagate: unsupported cell ${(cell as { constructor: { name: string } }).constructor.name}`);
+    }
+    seq = out;
+  });
+  // head, per step
+  const J = { k: steps * m, C: new Float64Array(steps * m * ctx.d), R: new Float64Array(steps * m * ctx.d) };
+  const ol = new Float64Array(steps * m), ou = new Float64Array(steps * m);
+  for (let t = 0; t < steps; t++) {
+    let q = seq[t];
+    model.head.forEach((h, k) => {
+      const z = linear(ctx, [{ q, m: prepareMatrix(h.kernel.value, h.inputSize, h.units) }], h.bias.value, h.units);
+      record(`head.${k}`, t, 'z', z);
+      q = activation(ctx, z, h.activation);
+      if (h.residual) q = add(ctx, q, aug[t]);
+    });
+    J.C.set(q.j.C, t * m * ctx.d);
+    J.R.set(q.j.R, t * m * ctx.d);
+    ol.set(q.v.l, t * m);
+    ou.set(q.v.u, t * m);
+  }
+  // Add a relative margin for the rounding in the (non-negative) radius sums themselves.
+  for (let i = 0; i < J.R.length; i++) J.R[i] = J.R[i] * (1 + 1e-12) + 1e-14 * Math.abs(J.C[i]);
+  return { steps, inputSize: n, outputSize: m, jacobian: J, outputs: { l: ol, u: ou }, stats: ctx.stats, preactivations: pre };
+}
+
+/** The box `[c - r, c + r]` around a sequence with one radius (r may be Infinity). */
+export function boxAround(center: Float64Array, radius: number): InputBox {
+  return { center: Float64Array.from(center), radius: new Float64Array(center.length).fill(radius) };
+}
