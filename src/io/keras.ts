@@ -909,7 +909,10 @@ export async function importKeras(path: string, options: KerasImportOptions = {}
     const metaBytes = find('metadata.json');
     const meta = metaBytes ? parseJson(new TextDecoder().decode(metaBytes), path, 'metadata.json') : null;
     const weights = find('model.weights.h5');
-    if (!weights) throw new DataError(`${path}: the archive has no model.weights.h5`, { file: path });
+    if (!weights) {
+      parseGraph(config, path); // an unusable config says so first
+      throw new DataError(`${path}: the archive has no model.weights.h5`, { file: path });
+    }
     const dir = mkdtempSync(join(tmpdir(), 'iclrnn-keras-'));
     try {
       const wpath = join(dir, 'model.weights.h5');

@@ -375,6 +375,31 @@ async function inodeKey(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * The wasm runtime reports some conditions (e.g. invalid UTF-8 in names of a corrupt file) with
+ * `console.error`, bound at load time, so it cannot be redirected. While h5wasm runs
+ * synchronously on our behalf, lines it writes to stderr that start with `warning: ` (emscripten)
+ * or `HDF5-DIAG` are dropped; anything else passes through. Returns the function that restores
+ * stderr.
+ */
+function muteWasmDiagnostics(): () => void {
+  const stderr = process.stderr;
+  const original = stderr.write;
+  const filtered = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+    if (text.startsWith('warning: ') || text.startsWith('HDF5-DIAG')) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (cb) cb();
+      return true;
+    }
+    return (original as (...a: unknown[]) => boolean).call(stderr, chunk, ...rest);
+  };
+  stderr.write = filtered as typeof stderr.write;
+  return () => {
+    stderr.write = original;
+  };
+}
+
 /** Runs `body` on an open HDF5 file, closing it afterwards; HDF5 failures become DataErrors. */
 async function withH5<T>(path: string, body: (f: H5File, mod: H5Module) => T): Promise<T> {
   const mod = await h5();
@@ -400,23 +425,31 @@ async function withH5<T>(path: string, body: (f: H5File, mod: H5Module) => T): P
   };
   try {
     let f: H5File;
+    const restoreOpen = muteWasmDiagnostics();
     try {
       f = new h5wasm.File(openPath, 'r');
     } catch (e) {
+      restoreOpen();
       await poison();
       throw new DataError(`${path}: cannot open as HDF5 (truncated or corrupt file?): ${h5Reason(e)}`, { file: path, cause: e });
     }
+    restoreOpen();
     let failure: unknown;
     let result: T | undefined;
+    const restore = muteWasmDiagnostics();
     try {
-      result = body(f, mod);
-    } catch (e) {
-      failure = e;
-    }
-    try {
-      f.close();
-    } catch (e) {
-      failure ??= e;
+      try {
+        result = body(f, mod);
+      } catch (e) {
+        failure = e;
+      }
+      try {
+        f.close();
+      } catch (e) {
+        failure ??= e;
+      }
+    } finally {
+      restore();
     }
     if (failure !== undefined) {
       if (failure instanceof DataError) throw failure;

@@ -6,7 +6,7 @@
  */
 import type { SweepResults } from '../train/sweep.ts';
 import { stabilityEllipse, type PhasePortraitGroup } from './phase.ts';
-import { PUBLISHED_CITATION, PUBLISHED_EPOCHS, PUBLISHED_LIPSCHITZ_CSTR, PUBLISHED_NOISE, PUBLISHED_TEST_MSE } from './published.ts';
+import { PUBLISHED_CITATION, PUBLISHED_EPOCHS, PUBLISHED_SOURCE, PUBLISHED_LIPSCHITZ_CSTR, PUBLISHED_NOISE, PUBLISHED_TEST_MSE } from './published.ts';
 import { escapeHtml, formatNumber, linePlot, paletteColor, type LegendItem, type PlotSeries } from './svg.ts';
 
 /** One trained model's numbers (one sweep cell). */
@@ -257,7 +257,7 @@ export function renderLipschitzSection(rows: ReportRow[], system?: string, showP
     `<p class="note">Empirical estimate: for scaled test inputs x, every entry perturbed by a uniform draw in [ε/4, ε], ε = 1e-4; ` +
     `the largest ‖f(x′) − f(x)‖ / ‖x′ − x‖ (a lower estimate, not a certificate).` +
     (anyBound ? ' Dotted lines: certified upper bounds.' : ' No certified upper bounds were recorded.') +
-    (showPub ? ` Diamonds: published estimates at σ = ${PUBLISHED_LIPSCHITZ_CSTR.noise} (${escapeHtml(PUBLISHED_CITATION)}).` : '') +
+    (showPub ? ` Diamonds: published estimates at σ = ${PUBLISHED_LIPSCHITZ_CSTR.noise} (${escapeHtml(PUBLISHED_SOURCE)}).` : '') +
     '</p>';
   return section('lipschitz', 'Lipschitz constant vs training noise', figure(svg) + table(head, body, 'numbers') + note);
 }

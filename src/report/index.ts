@@ -30,5 +30,6 @@ export {
   PUBLISHED_LIPSCHITZ_CSTR,
   PUBLISHED_EPOCHS,
   PUBLISHED_CITATION,
+  PUBLISHED_SOURCE,
   publishedTestMse,
 } from './published.ts';

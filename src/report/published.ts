@@ -43,6 +43,9 @@ export const PUBLISHED_EPOCHS = 1000;
 export const PUBLISHED_CITATION =
   'Wang & Wu, Input Convex Lipschitz RNN, arXiv:2401.07494, reference notebooks (test MSE on scaled targets after 1000 epochs)';
 
+/** Short source line (without the metric). */
+export const PUBLISHED_SOURCE = 'Wang & Wu, Input Convex Lipschitz RNN, arXiv:2401.07494, reference notebooks';
+
 /** Published test MSE of a model on a system at a noise level, or null when none is published. */
 export function publishedTestMse(system: string, model: string, noise: number): number | null {
   const table = (PUBLISHED_TEST_MSE as Record<string, Record<string, readonly number[]>>)[system];

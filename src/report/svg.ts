@@ -121,7 +121,7 @@ function linearTickLabel(v: number, step: number): string {
   const a = Math.abs(v);
   if (a >= 1e5 || a < 1e-3) return formatNumber(v, 3);
   const decimals = Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
-  return v.toFixed(decimals);
+  return trimZeros(v.toFixed(decimals));
 }
 
 function linearScale(min: number, max: number, fixed: boolean, count: number, forced?: number[]): Scale {

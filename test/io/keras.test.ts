@@ -470,57 +470,37 @@ test('reference fixtures: import + predict on sample.mat matches expected.json (
   }
 });
 
-test('reference fixtures through the CLI: import --scalers, then predict', async (t) => {
+test('reference fixture through the CLI: import --scalers, predict (JSON and sample.mat inputs), errors', async (t) => {
   if (!fixturesAvailable()) return t.skip('fixtures missing');
-  for (const name of fixtureNames) {
-    const d = join(fixturesDir, name);
-    const out = join(dir, `cli-${name}.json`);
-    const r = spawnSync(process.execPath, [bin, 'import', join(d, 'model.keras'), '--scalers', join(d, 'scalers.json'), '--out', out, '--json'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const summary = JSON.parse(r.stdout);
-    assert.equal(summary.out, out);
-    assert.equal(summary.format, 'keras-v3');
-    const expected = (JSON.parse(readFileSync(join(d, 'expected.json'), 'utf8')).Y as number[][]).flat();
-    // JSON input (X = the sample as the reference reads it)
-    const { x, steps, width } = await readSampleU(join(d, 'sample.mat'));
-    const xin = join(dir, `x-${name}.json`);
-    writeFileSync(xin, JSON.stringify({ X: Array.from({ length: steps }, (_, k) => Array.from(x.subarray(k * width, (k + 1) * width))) }));
-    const p = spawnSync(process.execPath, [bin, 'predict', out, '--input', xin, '--json'], { encoding: 'utf8' });
-    assert.equal(p.status, 0, p.stderr);
-    assert.ok(maxRelErr((JSON.parse(p.stdout).Y as number[][]).flat(), expected) < 1e-5, name);
-  }
-  // human output and a clear error without --out
-  const d = join(fixturesDir, fixtureNames[0]);
-  const h = spawnSync(process.execPath, [bin, 'import', join(d, 'model.keras'), '--out', join(dir, 'h.json')], { encoding: 'utf8' });
-  assert.equal(h.status, 0, h.stderr);
-  assert.match(h.stdout, /imported .* as \w+/);
-  const e = spawnSync(process.execPath, [bin, 'import', join(d, 'model.keras')], { encoding: 'utf8' });
-  assert.equal(e.status, 2);
-  assert.match(e.stderr, /--out/);
-  const bad = spawnSync(process.execPath, [bin, 'import', join(d, 'scalers.json'), '--out', join(dir, 'bad.json')], { encoding: 'utf8' });
+  // one fixture only: every CLI call is a fresh process (the library path covers all fixtures above)
+  const name = fixtureNames.includes('icrnn_energy') ? 'icrnn_energy' : fixtureNames[0];
+  const d = join(fixturesDir, name);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const out = join(dir, `cli-${name}.json`);
+  const r = cli('import', join(d, 'model.keras'), '--scalers', join(d, 'scalers.json'), '--out', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.out, out);
+  assert.equal(summary.format, 'keras-v3');
+  assert.equal(summary.scaled, true);
+  const expected = (JSON.parse(readFileSync(join(d, 'expected.json'), 'utf8')).Y as number[][]).flat();
+  // JSON input: X = the sample as the reference reads it (steps x features)
+  const { x, steps, width } = await readSampleU(join(d, 'sample.mat'));
+  const xin = join(dir, `x-${name}.json`);
+  writeFileSync(xin, JSON.stringify({ X: Array.from({ length: steps }, (_, k) => Array.from(x.subarray(k * width, (k + 1) * width))) }));
+  const p = cli('predict', out, '--input', xin, '--json');
+  assert.equal(p.status, 0, p.stderr);
+  const errJson = maxRelErr((JSON.parse(p.stdout).Y as number[][]).flat(), expected);
+  assert.ok(errJson < 1e-5, `${name}: ${errJson}`);
+  // a file that is not a Keras model: one line, exit 2
+  const bad = cli('import', join(d, 'scalers.json'), '--out', join(dir, 'bad.json'));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /not a Keras model file/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
-});
-
-test('reference fixtures: CLI predict --input sample.mat', async (t) => {
-  if (!fixturesAvailable()) return t.skip('fixtures missing');
-  for (const name of fixtureNames) {
-    const d = join(fixturesDir, name);
-    const out = join(dir, `mat-${name}.json`);
-    const r = spawnSync(process.execPath, [bin, 'import', join(d, 'model.keras'), '--scalers', join(d, 'scalers.json'), '--out', out], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const p = spawnSync(process.execPath, [bin, 'predict', out, '--input', join(d, 'sample.mat'), '--json'], { encoding: 'utf8' });
-    if (p.status !== 0 && /variable U has \d+ columns but the model takes/.test(p.stderr)) {
-      // sample.mat stores U as an HDF5 dataset of shape [5, 2] (MATLAB sees 2 x 5, h5py 5 x 2) and
-      // predict reads it in MATLAB orientation; see the report of src/cli/commands/predict-input.ts.
-      console.log(`# notice: predict --input sample.mat: ${p.stderr.trim()}`);
-      return t.todo('predict reads sample.mat U in MATLAB orientation (2 x 5); the reference reads it as 5 x 2');
-    }
-    assert.equal(p.status, 0, p.stderr);
-    const expected = (JSON.parse(readFileSync(join(d, 'expected.json'), 'utf8')).Y as number[][]).flat();
-    assert.ok(maxRelErr((JSON.parse(p.stdout).Y as number[][]).flat(), expected) < 1e-5, name);
-  }
+  // .mat input (predict reads variable U with src/io/mat.ts)
+  const m = cli('predict', out, '--input', join(d, 'sample.mat'), '--json');
+  assert.equal(m.status, 0, m.stderr);
+  assert.ok(maxRelErr((JSON.parse(m.stdout).Y as number[][]).flat(), expected) < 1e-5, `${name} (.mat input)`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -686,7 +666,7 @@ test('errors: weights shape mismatch, wrong count, missing weights group', async
   const legacy = await writeKerasH5(join(dir, 'missing-group.h5'), b, { skipWeightsOf: 'rnn' });
   await rejects(importKeras(legacy), /weights of layer 'rnn' \(RNN\) not found: no group 'model_weights\/rnn'/);
   // the declared input width must match the stored kernels
-  const cfg = b.config() as { config: { layers: { config: { batch_input_shape: number[] } }[] } };
+  const cfg = b.config() as { config: { layers: { config: { batch_input_shape: (number | null)[] } }[] } };
   cfg.config.layers[0].config.batch_input_shape = [null, 5, 7];
   await rejects(importKeras(await writeKerasV3(join(dir, 'width.keras'), b, { config: cfg })), /has shape \[3, 4\], expected \[7, 4\]/);
 });

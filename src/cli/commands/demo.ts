@@ -20,9 +20,14 @@ export interface DemoContext {
   summary: Record<string, unknown>;
   lines: string[];
 }
-const stages: DemoStage[] = [];
-export function addDemoStage(s: DemoStage): void {
-  stages.push(s);
+const stages: { stage: DemoStage; order: number }[] = [];
+/**
+ * Adds a demo stage. Stages run by increasing `order` (certificate 10, MPC 20, report 100, so the
+ * report sees what the others put in the summary), then in registration order.
+ */
+export function addDemoStage(s: DemoStage, order = 50): void {
+  stages.push({ stage: s, order });
+  stages.sort((a, b) => a.order - b.order);
 }
 
 export async function runDemo(o: DemoOptions): Promise<void> {
@@ -74,7 +79,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     `  model saved to ${modelPath}`,
   ];
   const ctx: DemoContext = { options: o, modelPath, result, summary, lines };
-  for (const s of stages) await s(ctx);
+  for (const s of stages) await s.stage(ctx);
   summary.totalSeconds = (Date.now() - started) / 1000;
   emit(o.json, summary, () => lines.join('\n'));
 }

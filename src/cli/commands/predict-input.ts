@@ -31,8 +31,15 @@ export async function readPredictInput(file: string, features: number): Promise<
   if (extname(file).toLowerCase() === '.mat') {
     const { readMatVariable } = await import('../../io/mat.ts');
     const u = await readMatVariable(file, 'U');
-    if (u.cols !== features) throw new DataError(`${file}: variable U has ${u.cols} columns but the model takes ${features} input features`, { file, variable: 'U' });
-    return { x: Float64Array.from(u.data), batch: 1, steps: u.rows, batched: false };
+    if (u.cols === features) return { x: Float64Array.from(u.data), batch: 1, steps: u.rows, batched: false };
+    // Files written by h5py (as the reference's) store U as time x features in HDF5 order, which
+    // MATLAB's column-major reading shows transposed: accept that orientation when it is the one that fits.
+    if (u.rows === features) {
+      const x = new Float64Array(u.data.length);
+      for (let r = 0; r < u.rows; r++) for (let c = 0; c < u.cols; c++) x[c * u.rows + r] = u.data[r * u.cols + c];
+      return { x, batch: 1, steps: u.cols, batched: false };
+    }
+    throw new DataError(`${file}: variable U is ${u.rows} x ${u.cols} but the model takes ${features} input features per time step`, { file, variable: 'U' });
   }
   const json = readJsonFile(file) as { X?: unknown };
   if (typeof json !== 'object' || json === null || !('X' in json)) throw new DataError(`${file}: expected a JSON object with field "X"`, { file, variable: 'X' });
