@@ -82,8 +82,13 @@ export interface PropagationResult {
   /** Bounds of every output (Tm). */
   outputs: { l: Float64Array; u: Float64Array };
   stats: SiteStats;
-  /** Per-layer pre-activation bounds, for inspection: `layers[l][t]` is a list of named bounds. */
+  /** Pre-activation (and cell-state) bounds, by layer path, step and name. */
   preactivations: { layer: string; t: number; name: string; l: Float64Array; u: Float64Array }[];
+  /**
+   * Gain ranges per step (index t) of every scalar "site" of the secant Jacobian, keyed
+   * `layer:name` (see lfr.ts): an activation's secant slope, or a product factor times a slope.
+   */
+  sites: Map<string, { lo: Float64Array; hi: Float64Array }>[];
 }
 
 const g = () => kernels().gemm;
@@ -405,8 +410,8 @@ const sigD = (z: number) => {
 const tanhF = (z: number) => (z === Infinity ? 1 : z === -Infinity ? -1 : Math.tanh(z));
 
 /** Applies an activation: value relaxation + Jacobian scaling by the derivative range. */
-function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activation): { v: VBound; j: JBound } {
-  if (act === 'linear') return z;
+function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activation): { v: VBound; j: JBound; dlo: Float64Array; dhi: Float64Array } {
+  if (act === 'linear') return { ...z, dlo: new Float64Array(z.v.k).fill(1), dhi: new Float64Array(z.v.k).fill(1) };
   const k = z.v.k, d = ctx.d;
   const v = ctx.newV(k);
   const dlo = new Float64Array(k), dhi = new Float64Array(k);
@@ -475,7 +480,23 @@ function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activation): { v
     }
   }
   ctx.tighten(v);
-  return { v, j: scaleRows(ctx, z.j, dlo, dhi) };
+  return { v, j: scaleRows(ctx, z.j, dlo, dhi), dlo, dhi };
+}
+
+/** Interval product [l1, u1] x [l2, u2] element-wise, rounded outwards. */
+export function intervalProduct(l1: Float64Array, u1: Float64Array, l2: Float64Array, u2: Float64Array): { lo: Float64Array; hi: Float64Array } {
+  const k = l1.length, lo = new Float64Array(k), hi = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    const ps = [safeMul(l1[i], l2[i]), safeMul(l1[i], u2[i]), safeMul(u1[i], l2[i]), safeMul(u1[i], u2[i])];
+    let a = Math.min(...ps), b = Math.max(...ps);
+    if (Number.isNaN(a) || Number.isNaN(b)) {
+      a = -Infinity;
+      b = Infinity;
+    }
+    lo[i] = a - 2 * Number.EPSILON * Math.abs(a);
+    hi[i] = b + 2 * Number.EPSILON * Math.abs(b);
+  }
+  return { lo, hi };
 }
 
 /** Element-wise product `a * b` (McCormick envelopes; Jacobian by the secant product rule). */
@@ -568,6 +589,8 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
   const ctx = new Ctx(box);
   const pre: PropagationResult['preactivations'] = [];
   const record = (layer: string, t: number, name: string, q: Q) => pre.push({ layer, t, name, l: q.v.l, u: q.v.u });
+  const sites: Map<string, { lo: Float64Array; hi: Float64Array }>[] = Array.from({ length: steps }, () => new Map());
+  const site = (t: number, key: string, lo: Float64Array, hi: Float64Array) => sites[t].set(key, { lo, hi });
   // layer inputs per step
   const aug: Q[] = [];
   let seq: Q[] = [];
@@ -577,6 +600,22 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
     aug.push(a);
     seq.push(a);
   }
+  type A = Q & { dlo: Float64Array; dhi: Float64Array };
+  // LSTM-type secant sites: dc = f' dc_prev + (c_prev s_f) dz_f + (i' s_c) dz_c + (c~ s_i) dz_i
+  const recordGateSites = (t: number, name: string, cPrev: Q, gi: A, gf: A, gc: A, go: A) => {
+    void go;
+    const p = (key: string, r: { lo: Float64Array; hi: Float64Array }) => site(t, `${name}:${key}`, r.lo, r.hi);
+    p('sF', intervalProduct(cPrev.v.l, cPrev.v.u, gf.dlo, gf.dhi));
+    site(t, `${name}:sC`, gf.v.l, gf.v.u);
+    p('sG', intervalProduct(gi.v.l, gi.v.u, gc.dlo, gc.dhi));
+    p('sI', intervalProduct(gc.v.l, gc.v.u, gi.dlo, gi.dhi));
+  };
+  // dh = (o' s_c(c)) dc + (g(c) s_o) dz_o
+  const recordOutputSites = (t: number, name: string, tc: A, go: A) => {
+    const p = (key: string, r: { lo: Float64Array; hi: Float64Array }) => site(t, `${name}:${key}`, r.lo, r.hi);
+    p('sH', intervalProduct(go.v.l, go.v.u, tc.dlo, tc.dhi));
+    p('sO', intervalProduct(tc.v.l, tc.v.u, go.dlo, go.dhi));
+  };
   model.cells.forEach((cell, li) => {
     cell.prepare();
     const name = `cells.${li}`;
@@ -588,7 +627,9 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
       for (let t = 0; t < steps; t++) {
         const z = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }], cell.bias.value, cell.units);
         record(name, t, 'z', z);
-        h = activation(ctx, z, cell.activation);
+        const a = activation(ctx, z, cell.activation);
+        site(t, `${name}:act`, a.dlo, a.dhi);
+        h = a;
         out.push(h);
       }
     } else if (cell instanceof LipschitzCell) {
@@ -604,6 +645,7 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
         const z = linear(ctx, [{ q: h, m: W }, { q: seq[t], m: Uk }], cell.bias.value, u);
         record(name, t, 'pre', z);
         const th = activation(ctx, z, 'tanh');
+        site(t, `${name}:tanh`, th.dlo, th.dhi);
         h = linear(ctx, [{ q: h, m: M }, { q: th, m: E }], null, u);
         out.push(h);
       }
@@ -616,9 +658,12 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
         const zh = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }, { q: xPrev, m: D2 }], null, u);
         record(name, t, 'zh', zh);
         const hn = activation(ctx, zh, 'relu');
+        site(t, `${name}:relu_h`, hn.dlo, hn.dhi);
         const zy = linear(ctx, [{ q: hn, m: V }, { q: h, m: D1 }, { q: seq[t], m: D3 }], null, u);
         record(name, t, 'zy', zy);
-        out.push(activation(ctx, zy, 'relu'));
+        const yo = activation(ctx, zy, 'relu');
+        site(t, `${name}:relu_y`, yo.dlo, yo.dhi);
+        out.push(yo);
         h = hn;
         xPrev = seq[t];
       }
@@ -634,9 +679,11 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
         const gf = activation(ctx, slice(ctx, z, u, 2 * u), 'sigmoid');
         const gc = activation(ctx, slice(ctx, z, 2 * u, 3 * u), 'tanh');
         const go = activation(ctx, slice(ctx, z, 3 * u, 4 * u), 'sigmoid');
+        recordGateSites(t, name, c, gi, gf, gc, go);
         c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
         record(name, t, 'c', c);
         const tc = activation(ctx, c, 'tanh');
+        recordOutputSites(t, name, tc, go);
         h = multiply(ctx, go, tc);
         out.push(h);
       }
@@ -655,9 +702,11 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
           return activation(ctx, z, 'relu');
         };
         const gi = gate(0), gf = gate(1), gc = gate(2), go = gate(3);
+        recordGateSites(t, name, c, gi, gf, gc, go);
         c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
         record(name, t, 'c', c);
         const rc = activation(ctx, c, 'relu');
+        recordOutputSites(t, name, rc, go);
         h = multiply(ctx, go, rc);
         out.push(h);
       }
@@ -674,7 +723,9 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
     model.head.forEach((h, k) => {
       const z = linear(ctx, [{ q, m: prepareMatrix(h.kernel.value, h.inputSize, h.units) }], h.bias.value, h.units);
       record(`head.${k}`, t, 'z', z);
-      q = activation(ctx, z, h.activation);
+      const a = activation(ctx, z, h.activation);
+      site(t, `head.${k}:act`, a.dlo, a.dhi);
+      q = a;
       if (h.residual) q = add(ctx, q, aug[t]);
     });
     J.C.set(q.j.C, t * m * ctx.d);
@@ -684,7 +735,7 @@ export function propagateModel(model: SequenceModel, steps: number, box: InputBo
   }
   // Add a relative margin for the rounding in the (non-negative) radius sums themselves.
   for (let i = 0; i < J.R.length; i++) J.R[i] = J.R[i] * (1 + 1e-12) + 1e-14 * Math.abs(J.C[i]);
-  return { steps, inputSize: n, outputSize: m, jacobian: J, outputs: { l: ol, u: ou }, stats: ctx.stats, preactivations: pre };
+  return { steps, inputSize: n, outputSize: m, jacobian: J, outputs: { l: ol, u: ou }, stats: ctx.stats, preactivations: pre, sites };
 }
 
 /** The box `[c - r, c + r]` around a sequence with one radius (r may be Infinity). */

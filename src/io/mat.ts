@@ -818,7 +818,8 @@ export async function writeMatFile(
   try {
     let f: H5File;
     try {
-      f = new h5wasm.File(tmp, 'w');
+      // earliest..1.8 file format (version-0 superblock, as MATLAB writes), readable by HDF5 1.8+
+      f = new h5wasm.File(tmp, 'w', { libver: ['earliest', 'v108'] });
     } catch (e) {
       throw new DataError(`${path}: cannot create file: ${h5Reason(e)}`, { file: path, cause: e });
     }

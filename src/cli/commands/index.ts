@@ -2,3 +2,4 @@
 export {};
 import './import.ts';
 import './sweep.ts';
+import './mpc.ts';

@@ -1,0 +1,462 @@
+/**
+ * The recurrent-structure bound: a finite-horizon dissipation certificate (LipSDP-style, without an
+ * SDP solver) on a linear fractional representation (LFR) of one time step.
+ *
+ * **Representation.** Increments between two input sequences, `e_t = x'_t - x_t`, propagate exactly
+ * through the secant Jacobian (propagate.ts): one step of the whole model (all layers and the head)
+ * maps the previous state increment `s_{t-1}` and `e_t` to the new state increment `s_t` and the
+ * output increment `dy_t` through linear maps and scalar *sites* `w_i = theta_i z_i`, where `z` is a
+ * linear function of `(s_{t-1}, e_t, w_earlier)` and `theta_i` is a secant slope or a product of a
+ * value and a secant slope, known to lie in `[alpha_i(t), beta_i(t)]` (the ranges computed by bound
+ * propagation over the input set: all of R^d for the global bound, the box for the local one).
+ * For a ReLU, `theta in [0, 1]` (or exactly 0 / 1 for sites proven inactive / active); for tanh,
+ * `[0, 1]`; sigmoid `[0, 1/4]`; for the LSTM products the interval products of value and slope ranges.
+ *
+ * **Certificate.** Each site satisfies `(w_i - alpha_i z_i)(beta_i z_i - w_i) >= 0`. If symmetric
+ * matrices `P_T = 0, P_{T-1}, ..., P_0` and multipliers `lambda_i(t) >= 0` satisfy, for every t,
+ *
+ *     s_t' P_t s_t + |dy_t|^2 - gamma^2 |e_t|^2 - s_{t-1}' P_{t-1} s_{t-1}
+ *         + sum_i 2 lambda_i (w_i - alpha_i z_i)(beta_i z_i - w_i)  <=  0      for all (s_{t-1}, e_t, w),
+ *
+ * then summing over t (with `s_0 = 0`, `P_T = 0`) gives `sum_t |dy_t|^2 <= gamma^2 sum_t |e_t|^2`:
+ * `||f(x') - f(x)||_2 <= gamma ||x' - x||_2` for all x, x' in the input set (l2 over the whole
+ * sequence). The recursion runs backwards from `P_T = 0`: the site variables are eliminated one by one
+ * (reverse topological order, each multiplier chosen by the scalar optimum for its current
+ * Schur-complement cost, which keeps every pivot negative), then `P_{t-1}` is the smallest matrix
+ * (Loewner order) that satisfies the inequality, from the Schur complement in `e_t`. The smallest
+ * feasible gamma is found by bisection. Every pivot and Cholesky factorisation is required to hold
+ * with a relative slack of 1e-9, and every `P_{t-1}` is enlarged by the same relative amount, so that
+ * floating-point rounding (relative 1e-13 here) cannot invalidate the inequality.
+ */
+import { kernels } from '../core/kernels.ts';
+import type { SequenceModel } from '../nn/model.ts';
+import { SimpleCell } from '../nn/simple-cell.ts';
+import { LstmCell } from '../nn/lstm-cell.ts';
+import { LipschitzCell } from '../nn/lipschitz-cell.ts';
+import { IcrnnCell } from '../nn/icrnn-cell.ts';
+import { IclstmCell } from '../nn/iclstm-cell.ts';
+import type { PropagationResult } from './propagate.ts';
+
+/** Sparse row: column indices and values. */
+interface SRow {
+  idx: Int32Array;
+  val: Float64Array;
+}
+
+/** The LFR of one time step of a model. */
+export interface StepLfr {
+  /** State, input and site counts; `N = ns + n + nw`. */
+  ns: number;
+  n: number;
+  nw: number;
+  N: number;
+  /** New state (ns rows), output (m rows) and site inputs (nw rows), as sparse rows over (s, e, w). */
+  S: SRow[];
+  Y: SRow[];
+  Z: SRow[];
+  /** Site groups in topological order: key `layer:name`, first site index, count. */
+  groups: { key: string; offset: number; count: number }[];
+}
+
+function sparse(rows: Float64Array, k: number, N: number): SRow[] {
+  const out: SRow[] = [];
+  for (let r = 0; r < k; r++) {
+    const idx: number[] = [], val: number[] = [];
+    for (let c = 0; c < N; c++) {
+      const v = rows[r * N + c];
+      if (v !== 0) {
+        idx.push(c);
+        val.push(v);
+      }
+    }
+    out.push({ idx: Int32Array.from(idx), val: Float64Array.from(val) });
+  }
+  return out;
+}
+
+/** Builds the one-step LFR of a model (weights as they are now). Throws for unsupported cells. */
+export function buildStepLfr(model: SequenceModel): StepLfr {
+  const n = model.inputSize;
+  let ns = 0, nw = 0;
+  model.cells.forEach((cell, li) => {
+    if (cell instanceof SimpleCell || cell instanceof LipschitzCell) {
+      ns += cell.units;
+      nw += cell.units;
+    } else if (cell instanceof IcrnnCell) {
+      ns += cell.units + (li === 0 ? n : cell.inputSize);
+      nw += 2 * cell.units;
+    } else if (cell instanceof LstmCell || cell instanceof IclstmCell) {
+      ns += 2 * cell.units;
+      nw += 6 * cell.units;
+    } else throw new RangeError(`lfr: unsupported cell type ${(cell as object).constructor.name}`);
+  });
+  for (const h of model.head) if (h.activation !== 'linear') nw += h.units;
+  const N = ns + n + nw;
+  const gemm = kernels().gemm;
+  const eOff = ns, wOff = ns + n;
+  const Zd: Float64Array[] = [];
+  const groups: StepLfr['groups'] = [];
+  let wNext = 0;
+  const rowsOf = (k: number) => new Float64Array(k * N);
+  const unit = (off: number, k: number) => {
+    const r = rowsOf(k);
+    for (let i = 0; i < k; i++) r[i * N + off + i] = 1;
+    return r;
+  };
+  /** W^T X for W [kin x kout], X [kin x N]. */
+  const lin = (w: Float64Array, kin: number, kout: number, X: Float64Array, acc?: Float64Array) => {
+    const out = acc ?? rowsOf(kout);
+    gemm(kout, N, kin, w, 0, 1, kout, X, 0, N, 1, out, 0, N, true);
+    return out;
+  };
+  const addTo = (a: Float64Array, b: Float64Array) => {
+    for (let i = 0; i < a.length; i++) a[i] += b[i];
+    return a;
+  };
+  const site = (z: Float64Array, k: number, key: string) => {
+    groups.push({ key, offset: wNext, count: k });
+    Zd.push(z);
+    const r = unit(wOff + wNext, k);
+    wNext += k;
+    return r;
+  };
+  const sliceRows = (X: Float64Array, from: number, to: number) => X.slice(from * N, to * N);
+  const diagScale = (X: Float64Array, s: ArrayLike<number>) => {
+    const out = Float64Array.from(X);
+    for (let r = 0; r < s.length; r++) for (let c = 0; c < N; c++) out[r * N + c] *= s[r];
+    return out;
+  };
+  // layer-1 input: e (n) or [e, -e]
+  const eRows = unit(eOff, n);
+  let X: Float64Array;
+  let xSize: number;
+  if (model.spec.augmentation) {
+    X = rowsOf(2 * n);
+    for (let i = 0; i < n; i++) {
+      X[i * N + eOff + i] = 1;
+      X[(n + i) * N + eOff + i] = -1;
+    }
+    xSize = 2 * n;
+  } else {
+    X = eRows;
+    xSize = n;
+  }
+  const augX = X;
+  const Sd = rowsOf(ns);
+  let sOff = 0;
+  const setState = (off: number, rows: Float64Array, k: number) => Sd.set(rows.subarray(0, k * N), off * N);
+  model.cells.forEach((cell, li) => {
+    cell.prepare();
+    const layer = `cells.${li}`;
+    if (cell instanceof SimpleCell) {
+      const u = cell.units;
+      const H = unit(sOff, u);
+      const z = lin(cell.kernel.value, xSize, u, X);
+      lin(cell.recurrentKernel.value, u, u, H, z);
+      const w = site(z, u, `${layer}:act`);
+      setState(sOff, w, u);
+      sOff += u;
+      X = w;
+      xSize = u;
+    } else if (cell instanceof LipschitzCell) {
+      const u = cell.units, { eps, alpha } = cell.options;
+      const H = unit(sOff, u);
+      const z = lin(cell.W, u, u, H);
+      lin(cell.kernel.value, xSize, u, X, z);
+      const w = site(z, u, `${layer}:tanh`);
+      const M = new Float64Array(u * u);
+      for (let i = 0; i < u; i++) for (let j = 0; j < u; j++) M[i * u + j] = (i === j ? 1 : 0) + eps * alpha * cell.A[i * u + j];
+      const hn = lin(M, u, u, H);
+      for (let i = 0; i < hn.length; i++) hn[i] += eps * w[i];
+      setState(sOff, hn, u);
+      sOff += u;
+      X = hn;
+      xSize = u;
+    } else if (cell instanceof IcrnnCell) {
+      const u = cell.units;
+      const H = unit(sOff, u);
+      const xpStored = li === 0 ? n : cell.inputSize;
+      let Xp = unit(sOff + u, xpStored);
+      if (li === 0 && model.spec.augmentation) {
+        const a = rowsOf(2 * n);
+        for (let i = 0; i < n; i++) {
+          a[i * N + sOff + u + i] = 1;
+          a[(n + i) * N + sOff + u + i] = -1;
+        }
+        Xp = a;
+      }
+      const zh = lin(cell.kernel.value, xSize, u, X);
+      lin(cell.recurrentKernel.value, u, u, H, zh);
+      lin(cell.D2.value, xSize, u, Xp, zh);
+      const wh = site(zh, u, `${layer}:relu_h`);
+      const zy = lin(cell.V.value, u, u, wh);
+      lin(cell.D1.value, u, u, H, zy);
+      lin(cell.D3.value, xSize, u, X, zy);
+      const wy = site(zy, u, `${layer}:relu_y`);
+      setState(sOff, wh, u);
+      setState(sOff + u, li === 0 ? eRows : X, xpStored);
+      sOff += u + xpStored;
+      X = wy;
+      xSize = u;
+    } else if (cell instanceof LstmCell || cell instanceof IclstmCell) {
+      const u = cell.units;
+      const H = unit(sOff, u), Cp = unit(sOff + u, u);
+      let zi: Float64Array, zf: Float64Array, zc: Float64Array, zo: Float64Array;
+      if (cell instanceof LstmCell) {
+        const z = lin(cell.kernel.value, xSize, 4 * u, X);
+        lin(cell.recurrentKernel.value, u, 4 * u, H, z);
+        [zi, zf, zc, zo] = [0, 1, 2, 3].map((g) => sliceRows(z, g * u, (g + 1) * u));
+      } else {
+        const xw = lin(cell.kernel.value, xSize, u, X);
+        const hw = lin(cell.recurrentKernel.value, u, u, H);
+        const dw = cell.kernelScale.value, du = cell.recurrentScale.value;
+        [zi, zf, zc, zo] = [0, 1, 2, 3].map((g) => addTo(diagScale(xw, dw.subarray(g * u, (g + 1) * u)), diagScale(hw, du.subarray(g * u, (g + 1) * u))));
+      }
+      const sF = site(zf, u, `${layer}:sF`);
+      const sC = site(Cp, u, `${layer}:sC`);
+      const sG = site(zc, u, `${layer}:sG`);
+      const sI = site(zi, u, `${layer}:sI`);
+      const dc = addTo(addTo(addTo(Float64Array.from(sF), sC), sG), sI);
+      const sH = site(dc, u, `${layer}:sH`);
+      const sO = site(zo, u, `${layer}:sO`);
+      const dh = addTo(Float64Array.from(sH), sO);
+      setState(sOff, dh, u);
+      setState(sOff + u, dc, u);
+      sOff += 2 * u;
+      X = dh;
+      xSize = u;
+    }
+  });
+  model.head.forEach((h, k) => {
+    let z = lin(h.kernel.value, h.inputSize, h.units, X);
+    if (h.activation !== 'linear') z = site(z, h.units, `head.${k}:act`);
+    if (h.residual) addTo(z, augX);
+    X = z;
+    xSize = h.units;
+  });
+  const Zrows: SRow[] = [];
+  groups.forEach((g, i) => Zrows.push(...sparse(Zd[i], g.count, N)));
+  return { ns, n, nw, N, S: sparse(Sd, ns, N), Y: sparse(X, xSize, N), Z: Zrows, groups };
+}
+
+/** Site ranges [alpha, beta] at step t from a propagation result. */
+export function siteRanges(lfr: StepLfr, prop: PropagationResult, t: number): { alpha: Float64Array; beta: Float64Array } {
+  const alpha = new Float64Array(lfr.nw), beta = new Float64Array(lfr.nw);
+  for (const g of lfr.groups) {
+    const r = prop.sites[t].get(g.key);
+    if (!r) throw new RangeError(`lfr: no range for site ${g.key} at step ${t}`);
+    alpha.set(r.lo, g.offset);
+    beta.set(r.hi, g.offset);
+  }
+  return { alpha, beta };
+}
+
+/** Scalar-optimal multiplier for a site with cost q and sector [a, b] (see module comment). */
+function multiplier(q: number, a: number, b: number, scale: number): number {
+  const s = a + b, p = a * b;
+  const floor = 1e-12 * scale + 1e-300;
+  if (!(q > 0)) return floor;
+  if (s === 0) return 0.75 * q;
+  // minimise g(l) = l^2 s^2 / (2 l - q) - 2 l p over l > q / 2
+  const dg = (l: number) => (2 * l * s * s * (l - q)) / ((2 * l - q) ** 2) - 2 * p;
+  let lo = 0.5 * q * (1 + 1e-6), hi = q;
+  if (dg(hi) < 0) {
+    while (dg(hi) < 0 && hi < 1e12 * q) hi *= 2;
+    lo = hi / 2;
+  }
+  for (let it = 0; it < 60; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (dg(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return Math.max(hi, 0.55 * q);
+}
+
+const SLACK = 1e-9;
+
+/**
+ * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
+ * inequality cannot be satisfied (gamma too small).
+ */
+function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number): Float64Array | null {
+  const { ns, n, nw, N } = lfr;
+  const no = ns + n;
+  const K = new Float64Array(N * N);
+  // S' P S
+  const PS: Float64Array[] = [];
+  for (let k = 0; k < ns; k++) {
+    const row = new Float64Array(N);
+    for (let l = 0; l < ns; l++) {
+      const p = Pt[k * ns + l];
+      if (p === 0) continue;
+      const S = lfr.S[l];
+      for (let q = 0; q < S.idx.length; q++) row[S.idx[q]] += p * S.val[q];
+    }
+    PS.push(row);
+  }
+  for (let k = 0; k < ns; k++) {
+    const S = lfr.S[k], row = PS[k];
+    for (let q = 0; q < S.idx.length; q++) {
+      const c = S.idx[q], v = S.val[q];
+      const o = c * N;
+      for (let j = 0; j < N; j++) K[o + j] += v * row[j];
+    }
+  }
+  // Y' Y
+  for (const Y of lfr.Y)
+    for (let a = 0; a < Y.idx.length; a++) {
+      const o = Y.idx[a] * N, va = Y.val[a];
+      for (let b = 0; b < Y.idx.length; b++) K[o + Y.idx[b]] += va * Y.val[b];
+    }
+  // scale of the problem (for the slack)
+  let scale = 0;
+  for (let i = 0; i < N; i++) scale = Math.max(scale, Math.abs(K[i * N + i]));
+  scale = Math.max(scale, g2, 1e-300);
+  // eliminate sites in reverse order, adding each site's multiplier terms just before
+  const active = new Uint8Array(N).fill(1);
+  const wOff = no;
+  for (let i = nw - 1; i >= 0; i--) {
+    const wi = wOff + i;
+    const a = alpha[i], b = beta[i];
+    const Zi = lfr.Z[i];
+    const q = K[wi * N + wi];
+    const lam = a === 0 && b === 0 ? 0 : multiplier(q, a, b, scale);
+    if (lam > 0) {
+      const s = lam * (a + b), p = 2 * lam * a * b;
+      for (let k = 0; k < Zi.idx.length; k++) {
+        const c = Zi.idx[k], v = s * Zi.val[k];
+        K[wi * N + c] += v;
+        K[c * N + wi] += v;
+      }
+      K[wi * N + wi] -= 2 * lam;
+      if (p !== 0)
+        for (let x = 0; x < Zi.idx.length; x++) {
+          const o = Zi.idx[x] * N, vx = p * Zi.val[x];
+          for (let y = 0; y < Zi.idx.length; y++) K[o + Zi.idx[y]] -= vx * Zi.val[y];
+        }
+    }
+    const piv = K[wi * N + wi];
+    active[wi] = 0;
+    // gather the non-zeros of the pivot row among active indices
+    const nz: number[] = [];
+    for (let c = 0; c < N; c++) if (active[c] && K[wi * N + c] !== 0) nz.push(c);
+    if (nz.length === 0) {
+      if (piv > 0) return null;
+      continue;
+    }
+    if (!(piv < -SLACK * scale)) return null;
+    const inv = 1 / piv;
+    for (const r of nz) {
+      const f = K[r * N + wi] * inv;
+      if (f === 0) continue;
+      const o = r * N;
+      for (const c of nz) K[o + c] -= f * K[wi * N + c];
+    }
+  }
+  // remaining: G over (s, e). Need g2 I - G_ee > 0 and P_{t-1} = G_ss + G_se (g2 I - G_ee)^{-1} G_es
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = (i === j ? g2 * (1 - SLACK) : 0) - K[(ns + i) * N + ns + j];
+  const L = cholesky(A, n);
+  if (!L) return null;
+  // Bm = L^{-1} G_es  (n x ns)
+  const Bm = new Float64Array(n * ns);
+  for (let c = 0; c < ns; c++) {
+    for (let i = 0; i < n; i++) {
+      let s = K[(ns + i) * N + c];
+      for (let k = 0; k < i; k++) s -= L[i * n + k] * Bm[k * ns + c];
+      Bm[i * ns + c] = s / L[i * n + i];
+    }
+  }
+  const P = new Float64Array(ns * ns);
+  let pmax = 0;
+  for (let r = 0; r < ns; r++)
+    for (let c = r; c < ns; c++) {
+      let s = 0.5 * (K[r * N + c] + K[c * N + r]);
+      for (let k = 0; k < n; k++) s += Bm[k * ns + r] * Bm[k * ns + c];
+      P[r * ns + c] = s;
+      P[c * ns + r] = s;
+      if (r === c) pmax = Math.max(pmax, Math.abs(s));
+    }
+  for (let r = 0; r < ns; r++) P[r * ns + r] += SLACK * (pmax + scale * 1e-3);
+  for (let i = 0; i < P.length; i++) if (!Number.isFinite(P[i])) return null;
+  return P;
+}
+
+/** Cholesky factor (lower, row-major) or null when not positive definite. */
+function cholesky(a: Float64Array, n: number): Float64Array | null {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      if (i === j) {
+        if (!(s > 0)) return null;
+        L[i * n + i] = Math.sqrt(s);
+      } else L[i * n + j] = s / L[j * n + j];
+    }
+  }
+  return L;
+}
+
+/** Whether the dissipation inequality holds over `steps` steps with this gamma. */
+export function lfrFeasible(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], gamma: number): boolean {
+  let P = new Float64Array(lfr.ns * lfr.ns);
+  const g2 = gamma * gamma;
+  for (let t = ranges.length - 1; t >= 0; t--) {
+    const next = backwardStep(lfr, P, ranges[t].alpha, ranges[t].beta, g2);
+    if (!next) return false;
+    P = next;
+  }
+  return true;
+}
+
+/** Result of {@link lfrBound}. */
+export interface LfrBound {
+  /** Certified gamma (null when no feasible gamma was found below `hi`). */
+  value: number | null;
+  reason: string | null;
+  /** Sizes of the per-step problem and bisection steps used. */
+  states: number;
+  sites: number;
+  iterations: number;
+}
+
+/**
+ * Smallest gamma (to a relative `tolerance`, default 2e-3) for which the dissipation inequality is
+ * certified, by bisection on log gamma in `[lo, hi]` (`lo` a known lower bound, e.g. an attack;
+ * `hi` a known upper bound or a guess, doubled until feasible up to `maxGamma`).
+ */
+export function lfrBound(
+  model: SequenceModel, prop: PropagationResult,
+  o: { lo: number; hi: number; tolerance?: number; maxGamma?: number; maxIterations?: number },
+): LfrBound {
+  let lfr: StepLfr;
+  try {
+    lfr = buildStepLfr(model);
+  } catch (e) {
+    return { value: null, reason: (e as Error).message, states: 0, sites: 0, iterations: 0 };
+  }
+  const ranges = Array.from({ length: prop.steps }, (_, t) => siteRanges(lfr, prop, t));
+  for (const r of ranges)
+    for (let i = 0; i < lfr.nw; i++)
+      if (!Number.isFinite(r.alpha[i]) || !Number.isFinite(r.beta[i]))
+        return { value: null, reason: 'a gain range is unbounded (e.g. a product of unbounded ReLU gates)', states: lfr.ns, sites: lfr.nw, iterations: 0 };
+  const tol = o.tolerance ?? 2e-3;
+  const maxGamma = o.maxGamma ?? 1e12;
+  let lo = Math.max(o.lo, 1e-300), hi = Math.max(o.hi, lo * (1 + tol));
+  let it = 0;
+  const maxIt = o.maxIterations ?? 60;
+  while (!lfrFeasible(lfr, ranges, hi)) {
+    it++;
+    lo = hi;
+    hi *= 4;
+    if (hi > maxGamma || it > maxIt) return { value: null, reason: `no certificate found below gamma = ${maxGamma}`, states: lfr.ns, sites: lfr.nw, iterations: it };
+  }
+  while (hi / lo > 1 + tol && it < maxIt) {
+    it++;
+    const mid = Math.sqrt(lo * hi);
+    if (lfrFeasible(lfr, ranges, mid)) hi = mid;
+    else lo = mid;
+  }
+  return { value: hi, reason: null, states: lfr.ns, sites: lfr.nw, iterations: it };
+}

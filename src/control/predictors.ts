@@ -1,0 +1,363 @@
+/**
+ * Predictors for model predictive control: one sampling period of a plant model, with the exact
+ * vector-Jacobian product (adjoint) of its predicted samples w.r.t. the state and the input.
+ *
+ * - {@link ModelPredictor}: any trained iclrnn {@link SequenceModel} with its min-max scalers. One
+ *   period is one model call on `steps` identical rows built from (state, input); the gradient
+ *   chains the output scaler, the model's input gradient (which folds the `[x, offset - x]`
+ *   augmentation of the input-convex families) and the input scaler.
+ * - {@link OdePredictor}: a first-principles ODE integrated by explicit Euler (as the reference), with
+ *   a discrete adjoint through the Euler steps (exact derivative of the discretised prediction).
+ *
+ * The MPC unrolls a predictor over its horizon: period k runs in slot k, and each slot keeps what
+ * its adjoint needs, so the whole horizon is differentiated by one reverse sweep. Browser-safe: no
+ * Node APIs. Nothing here allocates per call once {@link Predictor.reserve} has run.
+ */
+import { SequenceModel } from '../nn/model.ts';
+import type { ScaledModel } from '../train/pipeline.ts';
+
+/**
+ * One sampling period of a plant model, differentiable. States and inputs are physical vectors
+ * (`stateSize`, `inputSize`); a period yields `samplesPerPeriod` state samples (row-major
+ * `samplesPerPeriod x stateSize`), the last one being the state at the end of the period, where the
+ * next period starts.
+ */
+export interface Predictor {
+  /** Short description, e.g. `iclrnn model` or `first-principles (Euler 1e-4)`. */
+  readonly name: string;
+  readonly stateSize: number;
+  readonly inputSize: number;
+  /** State samples per period; the last is the end of the period. */
+  readonly samplesPerPeriod: number;
+  /** Allocates the workspaces of `slots` periods (the horizon). Idempotent; may be called again to grow. */
+  reserve(slots: number): void;
+  /**
+   * Predicts one period from state `x` under input `u` (held constant) into `out`
+   * (`samplesPerPeriod * stateSize`), keeping what {@link adjoint} needs in slot `slot`.
+   */
+  predict(slot: number, x: Float64Array, u: Float64Array, out: Float64Array): void;
+  /**
+   * Vector-Jacobian product of the last {@link predict} in slot `slot`: given `dOut` (gradient of a
+   * scalar w.r.t. the samples, same layout as `out`), overwrites `dx` (`stateSize`) and `du`
+   * (`inputSize`) with the gradient w.r.t. the state and the input. May be called several times per
+   * prediction (it is linear in `dOut`); does not modify `dOut`.
+   */
+  adjoint(slot: number, dOut: Float64Array, dx: Float64Array, du: Float64Array): void;
+}
+
+/**
+ * Where the plant's state and input sit in a model's rows. The model is fed `steps` identical rows
+ * per period; row features are the state components at `stateColumns` and the inputs at
+ * `inputColumns` (together they must cover every model input column exactly once). Output row s
+ * gives the state after s + 1 of the `steps` sub-intervals, component i at `outputColumns[i]`.
+ *
+ * The CSTR models take rows `[x2, x1, u2, u1]` and output `[x2, x1]`; with state (x1, x2) and input
+ * (u1, u2) that is `stateColumns [1, 0]`, `inputColumns [3, 2]`, `outputColumns [1, 0]`, `steps 10`.
+ */
+export interface ModelLayout {
+  stateColumns: readonly number[];
+  inputColumns: readonly number[];
+  outputColumns: readonly number[];
+  steps: number;
+}
+
+/**
+ * A trained sequence model (physical units through its scalers) as an MPC predictor.
+ *
+ * Each slot runs on its own copy of the network (same weights), so the forward caches of all
+ * periods survive until the reverse sweep: one forward and one input-gradient backward (batch 1,
+ * the model's fast path) per period and adjoint direction. The copies are taken at construction;
+ * call {@link syncWeights} after changing the source model's weights.
+ */
+export class ModelPredictor implements Predictor {
+  readonly name: string;
+  readonly stateSize: number;
+  readonly inputSize: number;
+  readonly samplesPerPeriod: number;
+  /** The source model (weights are copied from it). */
+  readonly source: ScaledModel;
+  private readonly steps: number;
+  private readonly nin: number;
+  private readonly nout: number;
+  private readonly sc: Int32Array;
+  private readonly ic: Int32Array;
+  private readonly oc: Int32Array;
+  /** Scaled = (physical - min) * scale, per model input column. */
+  private readonly inMin: Float64Array;
+  private readonly inScale: Float64Array;
+  /** Physical = scaled / scale + min, per state component (at its output column). */
+  private readonly outMin: Float64Array;
+  private readonly outScale: Float64Array;
+  private readonly copies: SequenceModel[] = [];
+  private readonly rows: Float64Array[] = [];
+  private readonly dy: Float64Array[] = [];
+
+  /**
+   * @param model the network and its scalers (null scalers: the model works in physical units)
+   * @param layout where state and input enter the rows and where the state comes out
+   * @param name description (default: the model kind)
+   * @throws RangeError when the layout does not fit the model
+   */
+  constructor(model: ScaledModel, layout: ModelLayout, name?: string) {
+    const m = model.model;
+    const nin = m.inputSize, nout = m.outputSize;
+    const nx = layout.stateColumns.length, nu = layout.inputColumns.length;
+    if (nx < 1) throw new RangeError('ModelPredictor: layout.stateColumns must not be empty');
+    if (layout.outputColumns.length !== nx)
+      throw new RangeError(`ModelPredictor: layout.outputColumns has ${layout.outputColumns.length} entries, expected one per state component (${nx})`);
+    if (!Number.isInteger(layout.steps) || layout.steps < 1) throw new RangeError(`ModelPredictor: layout.steps must be a positive integer, got ${layout.steps}`);
+    if (nx + nu !== nin) throw new RangeError(`ModelPredictor: the model takes ${nin} input features but the layout places ${nx} states + ${nu} inputs`);
+    const seen = new Set<number>();
+    for (const c of [...layout.stateColumns, ...layout.inputColumns]) {
+      if (!Number.isInteger(c) || c < 0 || c >= nin) throw new RangeError(`ModelPredictor: input column ${c} is outside 0..${nin - 1}`);
+      if (seen.has(c)) throw new RangeError(`ModelPredictor: input column ${c} is used twice`);
+      seen.add(c);
+    }
+    const outSeen = new Set<number>();
+    for (const c of layout.outputColumns) {
+      if (!Number.isInteger(c) || c < 0 || c >= nout) throw new RangeError(`ModelPredictor: output column ${c} is outside 0..${nout - 1}`);
+      if (outSeen.has(c)) throw new RangeError(`ModelPredictor: output column ${c} is used twice`);
+      outSeen.add(c);
+    }
+    if (model.inputScaler && model.inputScaler.features !== nin)
+      throw new RangeError(`ModelPredictor: the input scaler has ${model.inputScaler.features} features, the model ${nin}`);
+    if (model.outputScaler && model.outputScaler.features !== nout)
+      throw new RangeError(`ModelPredictor: the output scaler has ${model.outputScaler.features} features, the model ${nout}`);
+    this.source = model;
+    this.name = name ?? `${m.spec.kind} model`;
+    this.stateSize = nx;
+    this.inputSize = nu;
+    this.samplesPerPeriod = layout.steps;
+    this.steps = layout.steps;
+    this.nin = nin;
+    this.nout = nout;
+    this.sc = Int32Array.from(layout.stateColumns);
+    this.ic = Int32Array.from(layout.inputColumns);
+    this.oc = Int32Array.from(layout.outputColumns);
+    this.inMin = new Float64Array(nin);
+    this.inScale = new Float64Array(nin).fill(1);
+    if (model.inputScaler) {
+      for (let j = 0; j < nin; j++) {
+        this.inMin[j] = model.inputScaler.min[j];
+        this.inScale[j] = model.inputScaler.factor(j);
+      }
+    }
+    this.outMin = new Float64Array(nx);
+    this.outScale = new Float64Array(nx).fill(1);
+    if (model.outputScaler) {
+      for (let i = 0; i < nx; i++) {
+        this.outMin[i] = model.outputScaler.min[this.oc[i]];
+        this.outScale[i] = model.outputScaler.factor(this.oc[i]);
+      }
+    }
+  }
+
+  reserve(slots: number): void {
+    const m = this.source.model;
+    while (this.copies.length < slots) {
+      const copy = new SequenceModel(m.spec);
+      copyWeights(m, copy);
+      this.copies.push(copy);
+      this.rows.push(new Float64Array(this.steps * this.nin));
+      this.dy.push(new Float64Array(this.steps * this.nout));
+    }
+  }
+
+  /** Copies the source model's current weights into every slot's network. */
+  syncWeights(): void {
+    for (const c of this.copies) copyWeights(this.source.model, c);
+  }
+
+  predict(slot: number, x: Float64Array, u: Float64Array, out: Float64Array): void {
+    if (slot >= this.copies.length) this.reserve(slot + 1);
+    const nin = this.nin, nout = this.nout, nx = this.stateSize, nu = this.inputSize, steps = this.steps;
+    const rows = this.rows[slot];
+    const sc = this.sc, ic = this.ic, mn = this.inMin, sk = this.inScale;
+    for (let i = 0; i < nx; i++) {
+      const c = sc[i];
+      rows[c] = (x[i] - mn[c]) * sk[c];
+    }
+    for (let j = 0; j < nu; j++) {
+      const c = ic[j];
+      rows[c] = (u[j] - mn[c]) * sk[c];
+    }
+    for (let s = 1; s < steps; s++) rows.copyWithin(s * nin, 0, nin);
+    const y = this.copies[slot].forwardTimeMajor(rows, 1, steps);
+    const oc = this.oc, om = this.outMin, os = this.outScale;
+    for (let s = 0; s < steps; s++) {
+      const yo = s * nout, oo = s * nx;
+      for (let i = 0; i < nx; i++) out[oo + i] = y[yo + oc[i]] / os[i] + om[i];
+    }
+  }
+
+  adjoint(slot: number, dOut: Float64Array, dx: Float64Array, du: Float64Array): void {
+    const nin = this.nin, nout = this.nout, nx = this.stateSize, nu = this.inputSize, steps = this.steps;
+    const dy = this.dy[slot];
+    if (nout !== nx) dy.fill(0);
+    const oc = this.oc, os = this.outScale;
+    for (let s = 0; s < steps; s++) {
+      const yo = s * nout, oo = s * nx;
+      for (let i = 0; i < nx; i++) dy[yo + oc[i]] = dOut[oo + i] / os[i];
+    }
+    const g = this.copies[slot].backwardTimeMajor(dy, true, false)!;
+    const sc = this.sc, ic = this.ic, sk = this.inScale;
+    for (let i = 0; i < nx; i++) {
+      const c = sc[i];
+      let a = 0;
+      for (let s = 0; s < steps; s++) a += g[s * nin + c];
+      dx[i] = a * sk[c];
+    }
+    for (let j = 0; j < nu; j++) {
+      const c = ic[j];
+      let a = 0;
+      for (let s = 0; s < steps; s++) a += g[s * nin + c];
+      du[j] = a * sk[c];
+    }
+  }
+}
+
+function copyWeights(from: SequenceModel, to: SequenceModel): void {
+  const a = from.parameters(), b = to.parameters();
+  if (a.length !== b.length) throw new RangeError('ModelPredictor: model copies disagree on their parameters');
+  for (let i = 0; i < a.length; i++) b[i].value.set(a[i].value);
+}
+
+/**
+ * A first-principles model `dx/dt = f(x, u)` with its Jacobians, for {@link OdePredictor}.
+ */
+export interface OdeModel {
+  readonly stateSize: number;
+  readonly inputSize: number;
+  /**
+   * Writes `f(x, u)` into `f` (stateSize) and, when given, `df/dx` into `fx` (stateSize x stateSize,
+   * row-major) and `df/du` into `fu` (stateSize x inputSize). Must not allocate.
+   */
+  evaluate(x: Float64Array, u: Float64Array, f: Float64Array, fx: Float64Array | null, fu: Float64Array | null): void;
+}
+
+/** Options of {@link OdePredictor}. */
+export interface OdePredictorOptions {
+  /** Length of a sampling period (time units of the model). */
+  period: number;
+  /** Explicit Euler step; `period / dt` must be (close to) an integer. */
+  dt: number;
+  /** Samples per period (default 1: the end state only); must divide the number of Euler steps. */
+  samplesPerPeriod?: number;
+  /** Description (default `first-principles (Euler <dt>)`). */
+  name?: string;
+}
+
+/**
+ * A first-principles predictor: explicit Euler over the period (the reference's scheme), sampled
+ * every `steps / samplesPerPeriod` Euler steps. The adjoint is the exact discrete adjoint of the
+ * Euler recursion `x_{n+1} = x_n + dt f(x_n, u)`:
+ * `lambda_n = lambda_{n+1} + dt fx(x_n)' lambda_{n+1}`, `du += dt fu(x_n)' lambda_{n+1}`, with the
+ * sample gradients injected where the samples are taken. The Jacobians are stored during the
+ * forward pass, so an adjoint costs no model evaluations.
+ */
+export class OdePredictor implements Predictor {
+  readonly name: string;
+  readonly stateSize: number;
+  readonly inputSize: number;
+  readonly samplesPerPeriod: number;
+  readonly model: OdeModel;
+  /** Euler steps per period. */
+  readonly steps: number;
+  readonly dt: number;
+  private readonly every: number;
+  /** Per slot, per Euler step: views of the stored Jacobians (created once in reserve). */
+  private readonly fx: Float64Array[][] = [];
+  private readonly fu: Float64Array[][] = [];
+  private readonly xs: Float64Array;
+  private readonly f: Float64Array;
+  private readonly lam: Float64Array;
+  private readonly lamNext: Float64Array;
+
+  constructor(model: OdeModel, options: OdePredictorOptions) {
+    const { period, dt } = options;
+    if (!(period > 0) || !Number.isFinite(period)) throw new RangeError(`OdePredictor: period must be a finite number > 0, got ${period}`);
+    if (!(dt > 0) || !Number.isFinite(dt)) throw new RangeError(`OdePredictor: dt must be a finite number > 0, got ${dt}`);
+    const steps = Math.round(period / dt);
+    if (steps < 1 || Math.abs(steps * dt - period) > 1e-9 * period)
+      throw new RangeError(`OdePredictor: period (${period}) must be a whole number of Euler steps (dt ${dt})`);
+    const samples = options.samplesPerPeriod ?? 1;
+    if (!Number.isInteger(samples) || samples < 1 || steps % samples !== 0)
+      throw new RangeError(`OdePredictor: samplesPerPeriod (${samples}) must divide the ${steps} Euler steps of a period`);
+    this.model = model;
+    this.name = options.name ?? `first-principles (Euler ${dt})`;
+    this.stateSize = model.stateSize;
+    this.inputSize = model.inputSize;
+    this.samplesPerPeriod = samples;
+    this.steps = steps;
+    this.dt = period / steps;
+    this.every = steps / samples;
+    this.xs = new Float64Array(model.stateSize);
+    this.f = new Float64Array(model.stateSize);
+    this.lam = new Float64Array(model.stateSize);
+    this.lamNext = new Float64Array(model.stateSize);
+  }
+
+  reserve(slots: number): void {
+    const nx = this.stateSize, nu = this.inputSize;
+    while (this.fx.length < slots) {
+      const FX = new Float64Array(this.steps * nx * nx), FU = new Float64Array(this.steps * nx * nu);
+      const vx: Float64Array[] = [], vu: Float64Array[] = [];
+      for (let n = 0; n < this.steps; n++) {
+        vx.push(FX.subarray(n * nx * nx, (n + 1) * nx * nx));
+        vu.push(FU.subarray(n * nx * nu, (n + 1) * nx * nu));
+      }
+      this.fx.push(vx);
+      this.fu.push(vu);
+    }
+  }
+
+  predict(slot: number, x: Float64Array, u: Float64Array, out: Float64Array): void {
+    if (slot >= this.fx.length) this.reserve(slot + 1);
+    const nx = this.stateSize, nu = this.inputSize, h = this.dt, every = this.every;
+    const xs = this.xs, f = this.f, FX = this.fx[slot], FU = this.fu[slot];
+    for (let i = 0; i < nx; i++) xs[i] = x[i];
+    let sample = 0;
+    for (let n = 0; n < this.steps; n++) {
+      this.model.evaluate(xs, u, f, FX[n], FU[n]);
+      for (let i = 0; i < nx; i++) xs[i] += h * f[i];
+      if ((n + 1) % every === 0) {
+        const o = sample * nx;
+        for (let i = 0; i < nx; i++) {
+          if (!Number.isFinite(xs[i])) throw new RangeError(`${this.name}: prediction diverged (non-finite state)`);
+          out[o + i] = xs[i];
+        }
+        sample++;
+      }
+    }
+  }
+
+  adjoint(slot: number, dOut: Float64Array, dx: Float64Array, du: Float64Array): void {
+    const nx = this.stateSize, nu = this.inputSize, h = this.dt, every = this.every;
+    const FX = this.fx[slot], FU = this.fu[slot];
+    let lam = this.lam, nxt = this.lamNext;
+    lam.fill(0);
+    du.fill(0, 0, nu);
+    for (let n = this.steps - 1; n >= 0; n--) {
+      // lam: adjoint of x_{n+1}; inject the sample taken there
+      if ((n + 1) % every === 0) {
+        const o = ((n + 1) / every - 1) * nx;
+        for (let i = 0; i < nx; i++) lam[i] += dOut[o + i];
+      }
+      const fxn = FX[n], fun = FU[n];
+      for (let j = 0; j < nu; j++) {
+        let a = 0;
+        for (let i = 0; i < nx; i++) a += fun[i * nu + j] * lam[i];
+        du[j] += h * a;
+      }
+      for (let j = 0; j < nx; j++) {
+        let a = 0;
+        for (let i = 0; i < nx; i++) a += fxn[i * nx + j] * lam[i];
+        nxt[j] = lam[j] + h * a;
+      }
+      const t = lam;
+      lam = nxt;
+      nxt = t;
+    }
+    for (let i = 0; i < nx; i++) dx[i] = lam[i];
+  }
+}
