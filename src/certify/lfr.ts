@@ -254,7 +254,7 @@ export function siteRanges(lfr: StepLfr, prop: PropagationResult, t: number): { 
 /** Scalar-optimal multiplier for a site with cost q and sector [a, b] (see module comment). */
 function multiplier(q: number, a: number, b: number, scale: number): number {
   const s = a + b, p = a * b;
-  const floor = 1e-12 * scale + 1e-300;
+  const floor = 2 * SLACK * scale + 1e-300;
   if (!(q > 0)) return floor;
   if (s === 0) return 0.75 * q;
   // minimise g(l) = l^2 s^2 / (2 l - q) - 2 l p over l > q / 2
@@ -320,7 +320,25 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
     const a = alpha[i], b = beta[i];
     const Zi = lfr.Z[i];
     const q = K[wi * N + wi];
-    const lam = a === 0 && b === 0 ? 0 : multiplier(q, a, b, scale);
+    if (a === b) {
+      // exact gain: substitute w_i = a z_i (no multiplier needed)
+      active[wi] = 0;
+      if (a === 0) continue;
+      const kr = new Float64Array(N);
+      for (let c = 0; c < N; c++) if (active[c]) kr[c] = K[wi * N + c];
+      for (let x = 0; x < Zi.idx.length; x++) {
+        const c = Zi.idx[x], v = a * Zi.val[x];
+        for (let r = 0; r < N; r++) {
+          if (!active[r] || kr[r] === 0) continue;
+          K[r * N + c] += kr[r] * v;
+          K[c * N + r] += kr[r] * v;
+        }
+        const vq = v * a * q;
+        for (let y = 0; y < Zi.idx.length; y++) K[c * N + Zi.idx[y]] += vq * Zi.val[y];
+      }
+      continue;
+    }
+    const lam = Math.max(multiplier(q, a, b, scale), 0.5 * (q + 4 * SLACK * scale));
     if (lam > 0) {
       const s = lam * (a + b), p = 2 * lam * a * b;
       for (let k = 0; k < Zi.idx.length; k++) {
