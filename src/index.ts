@@ -39,3 +39,4 @@ export * from './io/datasets.ts';
 export * from './systems/energy.ts';
 export * from './systems/solar.ts';
 export { windowedDataset, type NumericMatrix } from './systems/timeseries.ts';
+export * from './certify/index.ts';

@@ -90,9 +90,9 @@ export function referenceEstimate(model: SequenceModel, o: ReferenceEstimateOpti
 /** Options of {@link lipschitzAttack}. */
 export interface AttackOptions {
   steps: number;
-  /** Number of random starts (default 48). */
+  /** Number of random starts (default 32). */
   starts?: number;
-  /** Gradient-ascent iterations per start (default 120). */
+  /** Gradient-ascent iterations per start (default 80). */
   iterations?: number;
   seed?: number;
   /** Domain of the starting points (default [0, 1]). */
@@ -138,7 +138,7 @@ function restoreGrads(model: SequenceModel, s: Float64Array[]): void {
  */
 export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackResult {
   const steps = o.steps, n = model.inputSize, m = model.outputSize, d = steps * n;
-  const S0 = o.starts ?? 48, iters = o.iterations ?? 120;
+  const S0 = o.starts ?? 32, iters = o.iterations ?? 80;
   const rng = new Rng(o.seed ?? 0);
   const low = o.box ? -Infinity : o.low ?? 0, high = o.box ? Infinity : o.high ?? 1;
   const lo = new Float64Array(d), hi = new Float64Array(d);

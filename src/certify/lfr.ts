@@ -21,8 +21,9 @@
  * then summing over t (with `s_0 = 0`, `P_T = 0`) gives `sum_t |dy_t|^2 <= gamma^2 sum_t |e_t|^2`:
  * `||f(x') - f(x)||_2 <= gamma ||x' - x||_2` for all x, x' in the input set (l2 over the whole
  * sequence). The recursion runs backwards from `P_T = 0`: the site variables are eliminated one by one
- * (reverse topological order, each multiplier chosen by the scalar optimum for its current
- * Schur-complement cost, which keeps every pivot negative), then `P_{t-1}` is the smallest matrix
+ * (reverse topological order; each multiplier is the scalar optimum for the site's current
+ * Schur-complement cost plus kappa times its coupling to the sites not yet eliminated, which keeps
+ * every pivot negative; per step the kappa giving the smallest `P_{t-1}` is kept), then `P_{t-1}` is the smallest matrix
  * (Loewner order) that satisfies the inequality, from the Schur complement in `e_t`. The smallest
  * feasible gamma is found by bisection. Every pivot and Cholesky factorisation is required to hold
  * with a relative slack of 1e-9, and every `P_{t-1}` is enlarged by the same relative amount, so that
@@ -278,7 +279,7 @@ const SLACK = 1e-9;
  * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
  * inequality cannot be satisfied (gamma too small).
  */
-function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number): Float64Array | null {
+function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number, kappa = 1): Float64Array | null {
   const { ns, n, nw, N } = lfr;
   const no = ns + n;
   const K = new Float64Array(N * N);
@@ -312,9 +313,9 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
   let scale = 0;
   for (let i = 0; i < N; i++) scale = Math.max(scale, Math.abs(K[i * N + i]));
   scale = Math.max(scale, g2, 1e-300);
+  const wOff = no;
   // eliminate sites in reverse order, adding each site's multiplier terms just before
   const active = new Uint8Array(N).fill(1);
-  const wOff = no;
   for (let i = nw - 1; i >= 0; i--) {
     const wi = wOff + i;
     const a = alpha[i], b = beta[i];
@@ -338,7 +339,13 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
       }
       continue;
     }
-    const lam = Math.max(multiplier(q, a, b, scale), 0.5 * (q + 4 * SLACK * scale));
+    // Gershgorin / Collatz-Wielandt style cost: the site's own cost plus kappa times its coupling to
+    // the sites not yet eliminated (keeps densely coupled sites from compounding pivots)
+    let cross = 0;
+    const o = wi * N;
+    for (let c = wOff; c < N; c++) if (active[c] && K[o + c] !== 0) cross += Math.abs(K[o + c]);
+    let lam = multiplier(q + kappa * cross, a, b, scale);
+    lam = Math.max(lam, 0.5 * (q + 4 * SLACK * scale));
     if (lam > 0) {
       const s = lam * (a + b), p = 2 * lam * a * b;
       for (let k = 0; k < Zi.idx.length; k++) {
@@ -416,12 +423,163 @@ function cholesky(a: Float64Array, n: number): Float64Array | null {
   return L;
 }
 
+
+/** A candidate worst case for the multipliers: per-step gains, the input direction and its trajectory. */
+export interface LfrCandidate {
+  theta: Float64Array[];
+  /** Input increments per step (n each). */
+  e: Float64Array[];
+  /** Per step: xi = (s_{t-1}, e_t, w_t), length N. */
+  xi: Float64Array[];
+  /** Gain ||dy|| / ||e|| of the candidate (a lower bound of the relaxed problem, not of L). */
+  gain: number;
+}
+
+/** Forward pass of the LFR with fixed gains: returns the xi per step and the outputs. */
+export function lfrForward(lfr: StepLfr, theta: Float64Array[], e: Float64Array[]): { xi: Float64Array[]; y: Float64Array[] } {
+  const { ns, n, nw, N } = lfr;
+  let s = new Float64Array(ns);
+  const xis: Float64Array[] = [], ys: Float64Array[] = [];
+  for (let t = 0; t < theta.length; t++) {
+    const xi = new Float64Array(N);
+    xi.set(s, 0);
+    xi.set(e[t], ns);
+    for (let i = 0; i < nw; i++) {
+      const Z = lfr.Z[i];
+      let z = 0;
+      for (let k = 0; k < Z.idx.length; k++) z += Z.val[k] * xi[Z.idx[k]];
+      xi[ns + n + i] = theta[t][i] * z;
+    }
+    const sn = new Float64Array(ns);
+    for (let r = 0; r < ns; r++) {
+      const S = lfr.S[r];
+      let v = 0;
+      for (let k = 0; k < S.idx.length; k++) v += S.val[k] * xi[S.idx[k]];
+      sn[r] = v;
+    }
+    const y = new Float64Array(lfr.Y.length);
+    lfr.Y.forEach((Y, r) => {
+      let v = 0;
+      for (let k = 0; k < Y.idx.length; k++) v += Y.val[k] * xi[Y.idx[k]];
+      y[r] = v;
+    });
+    xis.push(xi);
+    ys.push(y);
+    s = sn;
+  }
+  return { xi: xis, y: ys };
+}
+
+/**
+ * Adjoint of {@link lfrForward}: given output weights dy per step, returns the gradient w.r.t. the
+ * inputs e (per step) and w.r.t. each site's gain, `d/dtheta_i(t) = g_w_i * z_i`.
+ */
+export function lfrAdjoint(lfr: StepLfr, theta: Float64Array[], xi: Float64Array[], dy: Float64Array[]): { de: Float64Array[]; dtheta: Float64Array[] } {
+  const { ns, n, nw, N } = lfr;
+  const T = theta.length;
+  let gs = new Float64Array(ns); // gradient w.r.t. s_t (next state)
+  const de: Float64Array[] = new Array(T), dth: Float64Array[] = new Array(T);
+  for (let t = T - 1; t >= 0; t--) {
+    const g = new Float64Array(N);
+    lfr.Y.forEach((Y, r) => {
+      for (let k = 0; k < Y.idx.length; k++) g[Y.idx[k]] += Y.val[k] * dy[t][r];
+    });
+    for (let r = 0; r < ns; r++) {
+      const S = lfr.S[r];
+      for (let k = 0; k < S.idx.length; k++) g[S.idx[k]] += S.val[k] * gs[r];
+    }
+    const dt = new Float64Array(nw);
+    for (let i = nw - 1; i >= 0; i--) {
+      const gw = g[ns + n + i];
+      const Z = lfr.Z[i];
+      let z = 0;
+      for (let k = 0; k < Z.idx.length; k++) z += Z.val[k] * xi[t][Z.idx[k]];
+      dt[i] = gw * z;
+      const gz = gw * theta[t][i];
+      if (gz !== 0) for (let k = 0; k < Z.idx.length; k++) g[Z.idx[k]] += Z.val[k] * gz;
+    }
+    de[t] = g.slice(ns, ns + n);
+    dth[t] = dt;
+    gs = g.slice(0, ns);
+  }
+  return { de, dtheta: dth };
+}
+
+/**
+ * Finds a candidate worst case of the relaxed problem (gains free in their ranges): alternates power
+ * iteration for the top input direction with moving every gain to the end of its range that
+ * increases the output norm to first order, starting from the upper ends.
+ */
+export function lfrCandidate(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], seedE?: Float64Array[]): LfrCandidate {
+  const T = ranges.length, n = lfr.n;
+  let theta = ranges.map((r) => Float64Array.from(r.beta));
+  let e: Float64Array[] = seedE ? seedE.map((v) => Float64Array.from(v)) : Array.from({ length: T }, (_, t) => new Float64Array(n).map((_, j) => 1 + 0.1 * Math.sin(1 + t * n + j)));
+  const normalise = (v: Float64Array[]) => {
+    let s = 0;
+    for (const x of v) for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    s = Math.sqrt(s) || 1;
+    for (const x of v) for (let i = 0; i < x.length; i++) x[i] /= s;
+  };
+  normalise(e);
+  let gain = 0;
+  for (let outer = 0; outer < 12; outer++) {
+    let fw = lfrForward(lfr, theta, e);
+    for (let it = 0; it < 30; it++) {
+      const adj = lfrAdjoint(lfr, theta, fw.xi, fw.y);
+      let ny = 0;
+      for (const y of fw.y) for (let i = 0; i < y.length; i++) ny += y[i] * y[i];
+      gain = Math.sqrt(ny);
+      e = adj.de;
+      normalise(e);
+      fw = lfrForward(lfr, theta, e);
+    }
+    const adj = lfrAdjoint(lfr, theta, fw.xi, fw.y);
+    let changed = 0;
+    const next = theta.map((th, t) => {
+      const out = Float64Array.from(th);
+      for (let i = 0; i < th.length; i++) {
+        const v = adj.dtheta[t][i] > 0 ? ranges[t].beta[i] : adj.dtheta[t][i] < 0 ? ranges[t].alpha[i] : th[i];
+        if (v !== th[i]) changed++;
+        out[i] = v;
+      }
+      return out;
+    });
+    theta = next;
+    if (changed === 0) break;
+  }
+  const fw = lfrForward(lfr, theta, e);
+  let ny = 0;
+  for (const y of fw.y) for (let i = 0; i < y.length; i++) ny += y[i] * y[i];
+  gain = Math.sqrt(ny);
+  return { theta, e, xi: fw.xi, gain };
+}
+
 /** Whether the dissipation inequality holds over `steps` steps with this gamma. */
-export function lfrFeasible(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], gamma: number): boolean {
-  let P = new Float64Array(lfr.ns * lfr.ns);
+export function lfrFeasible(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], gamma: number, kappas: number[] = [1, 0.3]): boolean {
+  let P: Float64Array = new Float64Array(lfr.ns * lfr.ns);
   const g2 = gamma * gamma;
+  const proxy = (M: Float64Array) => {
+    let best = 0;
+    const ns = lfr.ns;
+    for (let i = 0; i < ns; i++) {
+      let r = 0;
+      for (let j = 0; j < ns; j++) r += Math.abs(M[i * ns + j]);
+      best = Math.max(best, r);
+    }
+    return best;
+  };
   for (let t = ranges.length - 1; t >= 0; t--) {
-    const next = backwardStep(lfr, P, ranges[t].alpha, ranges[t].beta, g2);
+    let next: Float64Array | null = null, score = Infinity;
+    for (const kappa of kappas) {
+      const cand = backwardStep(lfr, P, ranges[t].alpha, ranges[t].beta, g2, kappa);
+      if (!cand) continue;
+      const sc = t === 0 ? 0 : proxy(cand);
+      if (sc < score) {
+        score = sc;
+        next = cand;
+      }
+      if (t === 0) break;
+    }
     if (!next) return false;
     P = next;
   }
@@ -446,7 +604,7 @@ export interface LfrBound {
  */
 export function lfrBound(
   model: SequenceModel, prop: PropagationResult,
-  o: { lo: number; hi: number; tolerance?: number; maxGamma?: number; maxIterations?: number },
+  o: { lo: number; hi: number; tolerance?: number; maxGamma?: number; maxIterations?: number; candidate?: boolean; kappas?: number[] },
 ): LfrBound {
   let lfr: StepLfr;
   try {
@@ -459,12 +617,18 @@ export function lfrBound(
     for (let i = 0; i < lfr.nw; i++)
       if (!Number.isFinite(r.alpha[i]) || !Number.isFinite(r.beta[i]))
         return { value: null, reason: 'a gain range is unbounded (e.g. a product of unbounded ReLU gates)', states: lfr.ns, sites: lfr.nw, iterations: 0 };
-  const tol = o.tolerance ?? 2e-3;
+  const tol = o.tolerance ?? 1e-2;
   const maxGamma = o.maxGamma ?? 1e12;
   let lo = Math.max(o.lo, 1e-300), hi = Math.max(o.hi, lo * (1 + tol));
   let it = 0;
   const maxIt = o.maxIterations ?? 60;
-  while (!lfrFeasible(lfr, ranges, hi)) {
+  // gamma can only be feasible above the gain of any configuration the ranges allow
+  const cand: LfrCandidate | null = o.candidate === false ? null : lfrCandidate(lfr, ranges);
+  const kappas = o.kappas ?? [1, 0.3];
+  const feasible = (g: number) => lfrFeasible(lfr, ranges, g, kappas);
+  lo = Math.max(lo, cand ? cand.gain * (1 - 1e-9) : 0);
+  hi = Math.max(hi, lo * (1 + tol));
+  while (!feasible(hi)) {
     it++;
     lo = hi;
     hi *= 4;
@@ -473,7 +637,7 @@ export function lfrBound(
   while (hi / lo > 1 + tol && it < maxIt) {
     it++;
     const mid = Math.sqrt(lo * hi);
-    if (lfrFeasible(lfr, ranges, mid)) hi = mid;
+    if (feasible(mid)) hi = mid;
     else lo = mid;
   }
   return { value: hi, reason: null, states: lfr.ns, sites: lfr.nw, iterations: it };

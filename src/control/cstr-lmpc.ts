@@ -100,10 +100,10 @@ export function cstrFirstPrinciplesPredictor(options: { dt?: number } = {}): Ode
  * through its scalers) as a predictor.
  * @throws RangeError when the model does not take 4 inputs and give 2 outputs
  */
-export function cstrModelPredictor(model: ScaledModel): ModelPredictor {
+export function cstrModelPredictor(model: ScaledModel, options: { forwardMode?: boolean; reuseJacobians?: boolean } = {}): ModelPredictor {
   if (model.model.inputSize !== 4 || model.model.outputSize !== 2)
     throw new RangeError(`a CSTR model takes 4 inputs [x2, x1, u2, u1] and predicts 2 outputs [x2, x1]; this one takes ${model.model.inputSize} and predicts ${model.model.outputSize}`);
-  return new ModelPredictor(model, CSTR_MODEL_LAYOUT);
+  return new ModelPredictor(model, CSTR_MODEL_LAYOUT, undefined, options);
 }
 
 /** Options of {@link cstrLmpcProblem} / {@link createCstrLmpc}; defaults are the published ones. */
@@ -117,6 +117,8 @@ export interface CstrLmpcOptions {
   /** Cost overrides. */
   cost?: Partial<QuadraticCost>;
   solver?: MpcSolverOptions;
+  /** Options of the model predictor (when the source is a model), see {@link ModelPredictor}. */
+  predictor?: { forwardMode?: boolean; reuseJacobians?: boolean };
 }
 
 /** The published CSTR LMPC as an {@link MpcProblem} over `predictor`. */
@@ -142,7 +144,7 @@ export function cstrLmpcProblem(predictor: Predictor, options: CstrLmpcOptions =
  */
 export function createCstrLmpc(source: ScaledModel | Predictor | 'first-principles', options: CstrLmpcOptions = {}): Mpc {
   const predictor: Predictor =
-    source === 'first-principles' ? cstrFirstPrinciplesPredictor() : 'predict' in source ? source : cstrModelPredictor(source);
+    source === 'first-principles' ? cstrFirstPrinciplesPredictor() : 'predict' in source ? source : cstrModelPredictor(source, options.predictor);
   return new Mpc(cstrLmpcProblem(predictor, options));
 }
 

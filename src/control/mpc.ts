@@ -6,7 +6,7 @@
  *
  * Browser-safe: no Node APIs; the library never prints.
  */
-import { SqpSolver, type NlpProblem, type SqpOptions, type SqpStatus } from './nlp.ts';
+import { SqpSolver, type NlpProblem, type SqpOptions, type SqpResult, type SqpStatus } from './nlp.ts';
 import type { Predictor } from './predictors.ts';
 
 /** Quadratic stage cost, summed over the horizon. */
@@ -59,6 +59,20 @@ export interface MpcSolverOptions extends SqpOptions {
    * centre of the input box and keep the better result (default true).
    */
   retry?: boolean;
+  /**
+   * How exact derivatives are computed (default `'auto'`: `'forward'` when the predictor has a
+   * {@link Predictor.jacobian}, else `'adjoint'`):
+   * - `'adjoint'`: one reverse sweep over the unrolled horizon (vector-Jacobian products of the
+   *   predictor; per period one for the objective and at most stateSize for the Lyapunov rows);
+   *   the solver's Hessian is BFGS.
+   * - `'forward'`: the predictor's per-period Jacobians chained over the horizon (sensitivities of
+   *   every predicted sample w.r.t. every input), which also give the Gauss-Newton Hessian of the
+   *   least-squares objective (exact for piecewise-linear models such as the ICLRNN, up to the
+   *   kinks) unless `hessian: 'bfgs'`.
+   */
+  derivatives?: 'auto' | 'adjoint' | 'forward';
+  /** Hessian of the SQP subproblems: `'auto'` (default; Gauss-Newton in forward mode, else BFGS), `'gauss-newton'` or `'bfgs'`. */
+  hessian?: 'auto' | 'gauss-newton' | 'bfgs';
 }
 
 /** An MPC problem over a predictor. */
@@ -121,6 +135,9 @@ export interface MpcSolution {
   retried: boolean;
   /** Wall-clock seconds of the solve. */
   seconds: number;
+  /** Derivative mode and Hessian used. */
+  derivatives: 'adjoint' | 'forward';
+  hessian: 'gauss-newton' | 'bfgs';
 }
 
 /** Value and exact derivatives of the MPC functions at an input sequence, physical units. */
@@ -211,6 +228,12 @@ export class Mpc {
   private readonly tolerance: number;
   private readonly solver: SqpSolver;
   private readonly nlp: NlpProblem;
+  /** With Gauss-Newton: the BFGS solver and problem that take over a solve GN does not finish. */
+  private readonly bfgsSolver: SqpSolver | null;
+  private readonly bfgsProblem: NlpProblem | null;
+  /** Derivative mode and Hessian in use. */
+  readonly derivatives: 'adjoint' | 'forward';
+  readonly hessian: 'gauss-newton' | 'bfgs';
 
   // per-solve data
   private readonly x0: Float64Array;
@@ -240,6 +263,19 @@ export class Mpc {
   private readonly gU: Float64Array;
   private readonly jU: Float64Array;
   private readonly zStart: Float64Array;
+  // forward mode
+  private readonly Jx: Float64Array[] = [];
+  private readonly Ju: Float64Array[] = [];
+  /** d sample / d inputs, (horizon * S * stateSize) x n. */
+  private readonly G: Float64Array;
+  /** Gauss-Newton Hessian (physical inputs), n x n, and the scaled point it belongs to. */
+  private readonly Hgn: Float64Array;
+  private readonly zHgn: Float64Array;
+  private hgnValid = false;
+  /** The last scaled point the solver evaluated (X, Y and lastF belong to it while lastValid). */
+  private readonly zLast: Float64Array;
+  private lastValid = false;
+  private lastF = 0;
 
   /**
    * @throws RangeError on an inconsistent problem (sizes, non-finite or crossed bounds, horizon < 1,
@@ -306,12 +342,25 @@ export class Mpc {
     if (this.objectiveScaleOption !== 'auto' && !(this.objectiveScaleOption > 0)) throw new RangeError('MPC: solver.objectiveScale must be > 0 or "auto"');
     this.retry = so.retry ?? true;
     this.tolerance = so.tolerance ?? 1e-6;
-    this.solver = new SqpSolver(this.n, this.m, {
-      maxIterations: so.maxIterations ?? 100,
+    const mode = so.derivatives ?? 'auto';
+    if (mode !== 'auto' && mode !== 'adjoint' && mode !== 'forward') throw new RangeError(`MPC: solver.derivatives must be 'auto', 'adjoint' or 'forward'`);
+    const hasJac = typeof p.jacobian === 'function';
+    if (mode === 'forward' && !hasJac) throw new RangeError(`MPC: the predictor '${p.name}' has no forward mode (jacobian); use derivatives 'adjoint'`);
+    this.derivatives = mode === 'auto' ? (hasJac ? 'forward' : 'adjoint') : mode;
+    const hs = so.hessian ?? 'auto';
+    if (hs !== 'auto' && hs !== 'gauss-newton' && hs !== 'bfgs') throw new RangeError(`MPC: solver.hessian must be 'auto', 'gauss-newton' or 'bfgs'`);
+    if (hs === 'gauss-newton' && this.derivatives !== 'forward') throw new RangeError(`MPC: the Gauss-Newton Hessian needs derivatives 'forward'`);
+    this.hessian = hs === 'auto' ? (this.derivatives === 'forward' ? 'gauss-newton' : 'bfgs') : hs;
+    const maxIterations = so.maxIterations ?? 100;
+    const sqp = (iterations: number) => new SqpSolver(this.n, this.m, {
+      maxIterations: iterations,
       tolerance: this.tolerance,
       warmStartHessian: so.warmStartHessian ?? false,
       secondOrderCorrection: so.secondOrderCorrection,
     });
+    const gn = this.hessian === 'gauss-newton';
+    this.solver = sqp(gn ? Math.min(maxIterations, GAUSS_NEWTON_ITERATIONS) : maxIterations);
+    this.bfgsSolver = gn ? sqp(maxIterations) : null;
     p.reserve(N);
 
     const f = (k: number) => new Float64Array(k);
@@ -341,6 +390,16 @@ export class Mpc {
     this.gU = f(N * nu);
     this.jU = f(Math.max(1, this.m) * N * nu);
     this.zStart = f(N * nu);
+    if (this.derivatives === 'forward') {
+      for (let k = 0; k < N; k++) {
+        this.Jx.push(f(S * nx * nx));
+        this.Ju.push(f(S * nx * nu));
+      }
+      this.G = f(N * S * nx * this.n);
+    } else this.G = f(0);
+    this.Hgn = f(this.n * this.n);
+    this.zHgn = f(this.n);
+    this.zLast = f(this.n);
     const lo = f(this.n).fill(-1), hi = f(this.n).fill(1);
     this.nlp = {
       n: this.n,
@@ -349,6 +408,10 @@ export class Mpc {
       upper: hi,
       evaluate: (z, g, cons, J) => this.evaluateScaled(z, g, cons, J),
     };
+    if (this.hessian === 'gauss-newton') {
+      this.bfgsProblem = { ...this.nlp };
+      this.nlp.hessian = (z, H) => this.hessianScaled(z, H);
+    } else this.bfgsProblem = null;
   }
 
   /** Forgets the warm start and the last applied input (e.g. before a new closed-loop run). */
@@ -395,18 +458,14 @@ export class Mpc {
       warmStarted = true;
     } else z0.fill(0);
 
-    let r = this.solver.solve(this.nlp, z0);
-    let iterations = r.iterations, evaluations = r.evaluations, retried = false;
+    let { r, iterations, evaluations } = this.attempt(z0);
+    let retried = false;
     if (r.status !== 'optimal' && this.retry && warmStarted) {
-      const r2 = this.solver.solve(this.nlp, new Float64Array(n));
-      iterations += r2.iterations;
-      evaluations += r2.evaluations;
+      const b = this.attempt(new Float64Array(n));
+      iterations += b.iterations;
+      evaluations += b.evaluations;
       retried = true;
-      const better =
-        r2.status === 'optimal' ||
-        (r.status === 'infeasible' && r2.status === 'infeasible' && r2.constraintViolation < r.constraintViolation) ||
-        (r.status === 'max-iterations' && r2.status === 'max-iterations' && r2.constraintViolation <= r.constraintViolation && r2.f < r.f);
-      if (better) r = r2;
+      r = better(r, b.r);
     }
     const v = r.z;
     // the solution arrays, and one more evaluation to report the predicted states (no gradients)
@@ -416,7 +475,10 @@ export class Mpc {
         const val = this.centre[j] + this.half[j] * v[k * nu + j];
         inputs[k * nu + j] = clip(val, this.inputBounds.lower[j], this.inputBounds.upper[j]);
       }
-    const cost = this.forward(inputs);
+    // predicted states of the solution: the solver's last evaluation is usually at it
+    let same = this.lastValid;
+    for (let i = 0; same && i < n; i++) if (this.zLast[i] !== v[i]) same = false;
+    const cost = same ? this.lastF : this.forward(inputs);
     const states = new Float64Array(N * nx);
     for (let k = 0; k < N; k++) for (let i = 0; i < nx; i++) states[k * nx + i] = this.xk[k + 1][i];
     let lyapunov: MpcSolution['lyapunov'] = null;
@@ -452,7 +514,27 @@ export class Mpc {
       warmStarted,
       retried,
       seconds: (now() - t0) / 1000,
+      derivatives: this.derivatives,
+      hessian: this.hessian,
     };
+  }
+
+  /**
+   * One solve from z0. With the Gauss-Newton Hessian (which models the objective's curvature only:
+   * the solver's callback gets no multipliers), a solve that does not end 'optimal' within
+   * {@link GAUSS_NEWTON_ITERATIONS} iterations — typically an infeasible Lyapunov constraint, whose
+   * minimum-violation point needs the constraints' curvature — continues with BFGS from where it stopped.
+   */
+  private attempt(z0: Float64Array): { r: SqpResult; iterations: number; evaluations: number } {
+    let r = this.solver.solve(this.nlp, z0);
+    let iterations = r.iterations, evaluations = r.evaluations;
+    if (r.status !== 'optimal' && this.bfgsSolver && this.bfgsProblem) {
+      const r2 = this.bfgsSolver.solve(this.bfgsProblem, r.z);
+      iterations += r2.iterations;
+      evaluations += r2.evaluations;
+      r = better(r, r2);
+    }
+    return { r, iterations, evaluations };
   }
 
   /**
@@ -501,6 +583,8 @@ export class Mpc {
       for (let j = 0; j < nu; j++) this.prevInput[j] = prev[j];
       this.hasPrev = true;
     } else this.hasPrev = false;
+    this.hgnValid = false;
+    this.lastValid = false;
     this.v0 = this.P ? this.V(this.x0) : 0;
     this.vScale = Math.max(this.vFloor, this.v0);
     if (this.objectiveScaleOption === 'auto') {
@@ -526,8 +610,11 @@ export class Mpc {
     return v;
   }
 
-  /** Predicts from x0 under this.u (or `inputs`): fills X, Y; returns the objective. */
-  private forward(inputs?: Float64Array): number {
+  /**
+   * Predicts from x0 under this.u (or `inputs`): fills X, Y; returns the objective. `forAdjoint`:
+   * an adjoint sweep follows.
+   */
+  private forward(inputs?: Float64Array, forAdjoint = false): number {
     const N = this.horizon, nx = this.stateSize, nu = this.inputSize, S = this.S;
     if (inputs) this.u.set(inputs);
     const X = this.X, Y = this.Y;
@@ -536,7 +623,7 @@ export class Mpc {
     let f = 0;
     for (let k = 0; k < N; k++) {
       const y = this.yk[k];
-      this.predictor.predict(k, this.xk[k], this.uk[k], y);
+      this.predictor.predict(k, this.xk[k], this.uk[k], y, forAdjoint);
       const end = (S - 1) * nx;
       for (let i = 0; i < nx; i++) X[(k + 1) * nx + i] = y[end + i];
       for (let s = this.samplesAll ? 0 : S - 1; s < S; s++)
@@ -559,26 +646,12 @@ export class Mpc {
    * gU and Jacobian jU w.r.t. the physical inputs, at this.u.
    */
   private physical(cons: Float64Array, gradients: boolean): number {
+    if (gradients && this.derivatives === 'forward') return this.physicalForward(cons);
     const N = this.horizon, nx = this.stateSize, nu = this.inputSize, S = this.S, n = this.n;
-    const f = this.forward();
+    const f = this.forward(undefined, gradients);
     const nL = this.lyapCount;
     for (let l = 0; l < nL; l++) cons[l] = this.V(this.xk[l + 1]) - Math.pow(this.decay, l + 1) * this.v0;
-    const rate = this.rate;
-    if (rate) {
-      let r = nL;
-      for (let k = 0; k < N; k++)
-        for (let j = 0; j < nu; j++, r += 2) {
-          if (k === 0 && !this.hasPrev) {
-            cons[r] = -1;
-            cons[r + 1] = -1;
-          } else {
-            const prev = k === 0 ? this.prevInput[j] : this.u[(k - 1) * nu + j];
-            const d = (this.u[k * nu + j] - prev) / rate[j];
-            cons[r] = d - 1;
-            cons[r + 1] = -d - 1;
-          }
-        }
-    }
+    this.rateValues(cons);
     if (!gradients) return f;
 
     // ---------- reverse sweep over the horizon ----------
@@ -643,8 +716,35 @@ export class Mpc {
         }
       }
     }
+    this.rateJacobian();
+    return f;
+  }
+
+  /** Rate-limit constraint values (into cons, after the Lyapunov rows). */
+  private rateValues(cons: Float64Array): void {
+    const rate = this.rate;
+    if (!rate) return;
+    const N = this.horizon, nu = this.inputSize;
+    let r = this.lyapCount;
+    for (let k = 0; k < N; k++)
+      for (let j = 0; j < nu; j++, r += 2) {
+        if (k === 0 && !this.hasPrev) {
+          cons[r] = -1;
+          cons[r + 1] = -1;
+        } else {
+          const prev = k === 0 ? this.prevInput[j] : this.u[(k - 1) * nu + j];
+          const d = (this.u[k * nu + j] - prev) / rate[j];
+          cons[r] = d - 1;
+          cons[r + 1] = -d - 1;
+        }
+      }
+  }
+
+  /** Rate-limit rows of jU (constant). */
+  private rateJacobian(): void {
+    const rate = this.rate, N = this.horizon, nu = this.inputSize, n = this.n, jU = this.jU;
     if (rate) {
-      let r = nL;
+      let r = this.lyapCount;
       for (let k = 0; k < N; k++)
         for (let j = 0; j < nu; j++, r += 2) {
           if (k === 0 && !this.hasPrev) continue;
@@ -657,6 +757,80 @@ export class Mpc {
           }
         }
     }
+  }
+
+  /**
+   * Forward mode: objective (returned), constraints, gradient gU, Jacobian jU and the Gauss-Newton
+   * Hessian Hgn from the per-period Jacobians chained over the horizon.
+   */
+  private physicalForward(cons: Float64Array): number {
+    const N = this.horizon, nx = this.stateSize, nu = this.inputSize, S = this.S, n = this.n;
+    const X = this.X, G = this.G, Q = this.Q, R = this.R, xr = this.xr, ur = this.ur, sc = this.costScale;
+    const gU = this.gU, H = this.Hgn, jU = this.jU;
+    for (let i = 0; i < nx; i++) X[i] = this.x0[i];
+    gU.fill(0);
+    H.fill(0);
+    let f = 0;
+    const s0 = this.samplesAll ? 0 : S - 1;
+    for (let k = 0; k < N; k++) {
+      const y = this.yk[k], Jx = this.Jx[k], Ju = this.Ju[k];
+      this.predictor.jacobian!(k, this.xk[k], this.uk[k], y, k === 0 ? null : Jx, Ju);
+      const cols = (k + 1) * nu; // inputs after period k do not act yet
+      const prevEnd = ((k - 1) * S + S - 1) * nx; // rows of d x_k / dU in G
+      for (let s = 0; s < S; s++) {
+        for (let i = 0; i < nx; i++) {
+          const row = ((k * S + s) * nx + i) * n;
+          const jr = (s * nx + i);
+          // d y / dU = Jx dx_k/dU + Ju e_k
+          for (let c = 0; c < cols; c++) {
+            let a = 0;
+            if (k > 0) for (let d = 0; d < nx; d++) a += Jx[jr * nx + d] * G[(prevEnd + d) * n + c];
+            G[row + c] = a;
+          }
+          for (let j = 0; j < nu; j++) G[row + k * nu + j] += Ju[jr * nu + j];
+          for (let c = cols; c < n; c++) G[row + c] = 0;
+          if (s >= s0) {
+            const e = y[s * nx + i] - xr[i];
+            const w = sc * Q[i];
+            f += w * e * e;
+            if (w !== 0) {
+              const ge = 2 * w * e, w2 = 2 * w;
+              for (let a = 0; a < cols; a++) {
+                const ga = G[row + a];
+                if (ga === 0) continue;
+                gU[a] += ge * ga;
+                const ha = w2 * ga;
+                for (let b = 0; b <= a; b++) H[a * n + b] += ha * G[row + b];
+              }
+            }
+          }
+        }
+      }
+      for (let i = 0; i < nx; i++) X[(k + 1) * nx + i] = y[(S - 1) * nx + i];
+      const u = this.uk[k];
+      for (let j = 0; j < nu; j++) {
+        const e = u[j] - ur[j];
+        f += sc * R[j] * e * e;
+        gU[k * nu + j] += 2 * sc * R[j] * e;
+        H[(k * nu + j) * n + k * nu + j] += 2 * sc * R[j];
+      }
+    }
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) H[a * n + b] = H[b * n + a];
+    const nL = this.lyapCount, P = this.P;
+    jU.fill(0);
+    for (let l = 0; l < nL; l++) {
+      const x = this.xk[l + 1];
+      cons[l] = this.V(x) - Math.pow(this.decay, l + 1) * this.v0;
+      const endRow = (l * S + S - 1) * nx;
+      for (let i = 0; i < nx; i++) {
+        let a = 0;
+        for (let j = 0; j < nx; j++) a += (P![i * nx + j] + P![j * nx + i]) * (x[j] - xr[j]);
+        if (a === 0) continue;
+        for (let c = 0; c < (l + 1) * nu; c++) jU[l * n + c] += a * G[(endRow + i) * n + c];
+      }
+    }
+    this.rateValues(cons);
+    this.rateJacobian();
     return f;
   }
 
@@ -667,6 +841,13 @@ export class Mpc {
     for (let k = 0; k < N; k++)
       for (let j = 0; j < nu; j++) u[k * nu + j] = c[j] + h[j] * z[k * nu + j];
     const f = this.physical(cons, true);
+    this.zLast.set(z);
+    this.lastValid = true;
+    this.lastF = f;
+    if (this.hessian === 'gauss-newton') {
+      this.zHgn.set(z);
+      this.hgnValid = true;
+    }
     const fs = 1 / this.fScale, vs = 1 / this.vScale;
     for (let k = 0; k < N; k++) for (let j = 0; j < nu; j++) g[k * nu + j] = this.gU[k * nu + j] * h[j] * fs;
     const jU = this.jU;
@@ -677,6 +858,35 @@ export class Mpc {
     }
     return f * fs;
   }
+
+  /** The solver's Hessian callback: the Gauss-Newton matrix at z, in scaled variables. */
+  private hessianScaled(z: Float64Array, H: Float64Array): void {
+    const n = this.n, nu = this.inputSize, h = this.half;
+    let same = this.hgnValid;
+    for (let i = 0; same && i < n; i++) if (this.zHgn[i] !== z[i]) same = false;
+    if (!same) this.evaluateScaled(z, new Float64Array(n), new Float64Array(this.m), new Float64Array(this.m * n));
+    const fs = 1 / this.fScale, Hg = this.Hgn;
+    for (let a = 0; a < n; a++) {
+      const ha = h[a % nu] * fs;
+      for (let b = 0; b < n; b++) H[a * n + b] = Hg[a * n + b] * ha * h[b % nu];
+    }
+  }
+}
+
+/**
+ * Iteration limit of a Gauss-Newton SQP solve before BFGS takes over (it normally needs 1-5; see
+ * {@link Mpc}).
+ */
+export const GAUSS_NEWTON_ITERATIONS = 20;
+
+/** The better of two solver results: optimal first, then the smaller violation, then the smaller objective. */
+function better(a: SqpResult, b: SqpResult): SqpResult {
+  if (a.status === 'optimal') return a;
+  if (b.status === 'optimal') return b;
+  const tol = 1e-9;
+  if (b.constraintViolation < a.constraintViolation - tol) return b;
+  if (a.constraintViolation < b.constraintViolation - tol) return a;
+  return b.f < a.f ? b : a;
 }
 
 function clip(v: number, lo: number, hi: number): number {

@@ -3,3 +3,4 @@ export {};
 import './import.ts';
 import './sweep.ts';
 import './mpc.ts';
+import './certify.ts';
