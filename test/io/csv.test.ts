@@ -7,26 +7,11 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { DataError } from '../../src/io/errors.ts';
 import { csvColumn, numericColumn, numericColumns, parseCsv, parseNumberCell, readCsvFile } from '../../src/io/csv.ts';
+import { haveData, throwsData } from '../helpers.ts';
 
 const SOLAR = fileURLToPath(new URL('../../../shared/data/solar/SolarPrediction.csv', import.meta.url));
 
-function haveData(t: TestContext, path: string): boolean {
-  if (existsSync(path)) return true;
-  if (process.env.CI === 'true') assert.fail(`required data file is missing: ${path}`);
-  t.skip(`data file not found, skipping: ${path}`);
-  return false;
-}
 
-function throwsData(fn: () => unknown, ...patterns: RegExp[]): DataError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof DataError, `expected DataError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const re of patterns) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail('expected a DataError');
-}
 
 let dir: string;
 before(() => {

@@ -9,16 +9,10 @@ import { zlibSync } from 'fflate';
 import h5wasm from 'h5wasm/node';
 import { DataError } from '../../src/io/errors.ts';
 import { listMatVariables, matFileFormat, readMatFile, readMatVariable, writeMatFile, type MatMatrix } from '../../src/io/mat.ts';
+import { haveData } from '../helpers.ts';
 
 const ENERGY = fileURLToPath(new URL('../../../shared/data/energy/test_collected_data.mat', import.meta.url));
 
-/** True if the data file exists; otherwise skips (or fails under CI). */
-function haveData(t: TestContext, path: string): boolean {
-  if (existsSync(path)) return true;
-  if (process.env.CI === 'true') assert.fail(`required data file is missing: ${path}`);
-  t.skip(`data file not found, skipping: ${path}`);
-  return false;
-}
 
 // Written by scipy.io.savemat (format 5), uncompressed and compressed, from
 // A=[[1.5,2,3],[4,5,-6e-3]] (double), B=int16([1;-2;300]), L=logical([1 0]), C={1,'x'} (cell),

@@ -11,26 +11,11 @@ import { loadEnergyDataset, loadTimeSeries } from '../../src/io/datasets.ts';
 import { assertFiniteDataset } from '../../src/systems/dataset.ts';
 import { energyDataset } from '../../src/systems/energy.ts';
 import { toTimeMajor, transposeMatrix, windowedDataset, windowStarts, type NumericMatrix } from '../../src/systems/timeseries.ts';
+import { haveData, throwsData } from '../helpers.ts';
 
 const ENERGY = fileURLToPath(new URL('../../../shared/data/energy/test_collected_data.mat', import.meta.url));
 
-function haveData(t: TestContext, path: string): boolean {
-  if (existsSync(path)) return true;
-  if (process.env.CI === 'true') assert.fail(`required data file is missing: ${path}`);
-  t.skip(`data file not found, skipping: ${path}`);
-  return false;
-}
 
-function throwsData(fn: () => unknown, ...patterns: RegExp[]): DataError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof DataError, `expected DataError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const re of patterns) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail('expected a DataError');
-}
 
 /** rows x cols matrix with value 100*r + c (row-major). */
 function ramp(rows: number, cols: number, offset = 0): NumericMatrix {

@@ -8,26 +8,11 @@ import { csvColumn, numericColumns, readCsvFile } from '../../src/io/csv.ts';
 import { loadSolarDataset } from '../../src/io/datasets.ts';
 import { assertFiniteDataset } from '../../src/systems/dataset.ts';
 import { SOLAR_COLUMNS, SOLAR_FEATURES, resampleSolar, solarDataset, solarWindows, type SolarSeries } from '../../src/systems/solar.ts';
+import { haveData, throwsData } from '../helpers.ts';
 
 const SOLAR = fileURLToPath(new URL('../../../shared/data/solar/SolarPrediction.csv', import.meta.url));
 
-function haveData(t: TestContext, path: string): boolean {
-  if (existsSync(path)) return true;
-  if (process.env.CI === 'true') assert.fail(`required data file is missing: ${path}`);
-  t.skip(`data file not found, skipping: ${path}`);
-  return false;
-}
 
-function throwsData(fn: () => unknown, ...patterns: RegExp[]): DataError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof DataError, `expected DataError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const re of patterns) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail('expected a DataError');
-}
 
 /** Synthetic record: one row per time, radiation = time / 300, other columns constant. */
 function record(times: number[], extra: Partial<Record<string, number[]>> = {}): Record<string, Float64Array> {
