@@ -78,6 +78,8 @@ export interface BoundDetail {
   recurrent: number | null;
   /** Which component gave the value. */
   method: 'product' | 'unrolled' | 'recurrent' | 'global' | null;
+  /** Why the recurrent (LFR) component is missing or not better, when it is. */
+  recurrentNote: string | null;
   /** Activation sites the bound propagation proved stable. */
   sites: SiteStats;
   seconds: number;
@@ -151,12 +153,16 @@ function boxBound(
   const unrolled = Number.isFinite(unrolledRaw) ? unrolledRaw : null;
   let recurrent: number | null = null;
   let reason: string | null = null;
+  let recurrentNote: string | null = useLfr ? null : 'disabled';
   const candidates = [unrolled, productValue, cap].filter((v): v is number => v !== null && Number.isFinite(v));
   const best0 = candidates.length ? Math.min(...candidates) : null;
   if (useLfr) {
     const r = lfrBound(model, prop, { lo: Math.max(lowerBound, 1e-300), hi: best0 ?? Math.max(1, lowerBound * 4), tolerance, maxGamma: best0 ?? 1e12 });
     recurrent = r.value;
-    if (r.value === null) reason = r.reason;
+    if (r.value === null) {
+      reason = r.reason;
+      recurrentNote = r.reason;
+    }
   }
   const comps: [BoundDetail['method'], number | null][] = [['product', productValue], ['unrolled', unrolled], ['recurrent', recurrent], ['global', cap]];
   let value: number | null = null, method: BoundDetail['method'] = null;
@@ -166,7 +172,7 @@ function boxBound(
   }
   if (value === null) reason = reason ?? 'no finite bound: the slope or value ranges are unbounded';
   else reason = null;
-  return { detail: { value, reason, product: productValue, unrolled, recurrent, method, sites: prop.stats, seconds: (now() - t0) / 1000 }, prop };
+  return { detail: { value, reason, product: productValue, unrolled, recurrent, method, recurrentNote, sites: prop.stats, seconds: (now() - t0) / 1000 }, prop };
 }
 
 /**
@@ -174,9 +180,18 @@ function boxBound(
  * Lipschitz estimate, an attack (lower bound), the certified global upper bound, the certified
  * bound on the input domain and, when `local` is given, the certified local bound. See the module
  * comment for what each number proves and in which norm and space.
+ * @param modelOrStored a SequenceModel, or a stored model (`loadModel`) whose metadata gives the
+ *   default sequence length
+ * @param metadata model-file metadata (overrides the stored model's), used for the default `steps`
  */
-export function certify(model: SequenceModel, options: CertifyOptions = {}, metadata?: ModelMetadata | null): CertificateReport {
+export function certify(
+  modelOrStored: SequenceModel | { model: SequenceModel; metadata?: ModelMetadata },
+  options: CertifyOptions = {},
+  metadata?: ModelMetadata | null,
+): CertificateReport {
   const t0 = now();
+  const model: SequenceModel = 'cells' in modelOrStored ? modelOrStored : modelOrStored.model;
+  if (!('cells' in modelOrStored)) metadata = metadata ?? modelOrStored.metadata ?? null;
   const steps = options.steps ?? defaultSteps(metadata);
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`certify: steps must be a positive integer, got ${steps}`);
   const n = model.inputSize, m = model.outputSize, d = steps * n;

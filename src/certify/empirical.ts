@@ -120,6 +120,51 @@ export interface AttackResult {
   evaluations: number;
 }
 
+/**
+ * Ratios `R_s = ||f(x'_s) - f(x_s)|| / ||x'_s - x_s||` of `count` pairs stacked as
+ * `[x_0 .. x_{count-1}, x'_0 .. x'_{count-1}]` (batch-major sequences), and optionally the gradient
+ * of `log R_s` w.r.t. every point (same layout): `d log R / d x' = J(x')^T df / |df|^2 - dx / |dx|^2`,
+ * `d log R / d x = -J(x)^T df / |df|^2 + dx / |dx|^2` (the J^T products by the model's backward
+ * pass, which accumulates into the parameter gradients).
+ */
+export function pairRatios(model: SequenceModel, X: Float64Array, count: number, steps: number, withGradient: boolean): { ratios: Float64Array; gradient: Float64Array | null } {
+  const m = model.outputSize, d = steps * model.inputSize, w = steps * m;
+  const y = model.forward(X, 2 * count, steps);
+  const ratios = new Float64Array(count);
+  const dy = withGradient ? new Float64Array(y.length) : null;
+  const dens = new Float64Array(count);
+  for (let s = 0; s < count; s++) {
+    let num = 0, den = 0;
+    for (let i = 0; i < w; i++) {
+      const v = y[(count + s) * w + i] - y[s * w + i];
+      num += v * v;
+    }
+    for (let p = 0; p < d; p++) {
+      const v = X[(count + s) * d + p] - X[s * d + p];
+      den += v * v;
+    }
+    dens[s] = den;
+    ratios[s] = den > 0 ? Math.sqrt(num / den) : 0;
+    if (dy && num > 0 && den > 0)
+      for (let i = 0; i < w; i++) {
+        const v = (y[(count + s) * w + i] - y[s * w + i]) / num;
+        dy[(count + s) * w + i] = v;
+        dy[s * w + i] = -v;
+      }
+  }
+  if (!dy) return { ratios, gradient: null };
+  const gx = model.backward(dy, 2 * count, steps);
+  for (let s = 0; s < count; s++) {
+    if (!(dens[s] > 0)) continue;
+    for (let p = 0; p < d; p++) {
+      const v = (X[(count + s) * d + p] - X[s * d + p]) / dens[s];
+      gx[(count + s) * d + p] -= v;
+      gx[s * d + p] += v;
+    }
+  }
+  return { ratios, gradient: gx };
+}
+
 function snapshotGrads(model: SequenceModel): Float64Array[] {
   return model.parameters().map((p) => Float64Array.from(p.grad));
 }
@@ -129,7 +174,8 @@ function restoreGrads(model: SequenceModel, s: Float64Array[]): void {
 
 /**
  * Gradient ascent on the ratio `R(x, x') = ||f(x') - f(x)|| / ||x' - x||` from many seeded starts
- * (pairs at distances log-uniform between 1e-3 and 1 times the domain diameter, Adam steps on
+ * (half in the domain, the others in 5x and 20x wider boxes unless a box is given; pairs at
+ * distances log-uniform between 1e-3 and 1 times the domain diameter; Adam steps on
  * both points, step size decaying), then power iteration on `J(x)^T J(x)` at the best points
  * (J v by central differences, J^T w by the model's backward pass) and a final pair `x +- h v`.
  * Every reported value is the ratio of an explicit pair evaluated by the model, so it is a valid
@@ -162,8 +208,12 @@ export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackR
   const S = S0 + initCount;
   const X = new Float64Array(2 * S * d); // rows 0..S-1: x ; S..2S-1: x'
   for (let s = 0; s < S; s++) {
+    // unconstrained (global) attack: half the starts in the domain, a quarter in a 5x wider box and a
+    // quarter in a 20x wider one (the largest slopes of a ReLU network can sit outside the domain)
+    const widen = o.box || s < initCount ? 0 : s % 4 === 1 ? 2 : s % 4 === 3 ? 10 : 0;
     for (let p = 0; p < d; p++) {
-      const base = s < initCount ? o.init![s * d + p] : lo[p] + (hi[p] - lo[p]) * rng.uniform();
+      const w = hi[p] - lo[p];
+      const base = s < initCount ? o.init![s * d + p] : lo[p] - widen * w + (w + 2 * widen * w) * rng.uniform();
       X[s * d + p] = Number.isFinite(base) ? base : rng.uniform();
     }
     const dir = new Float64Array(d);
@@ -182,52 +232,17 @@ export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackR
   const bestX = new Float64Array(d), bestXp = new Float64Array(d);
   const ratios = new Float64Array(S);
   const evalRatios = (Xs: Float64Array, count: number, withGrad: boolean): Float64Array | null => {
-    const y = model.forward(Xs, 2 * count, steps);
+    const r = pairRatios(model, Xs, count, steps, withGrad);
     evaluations += 2 * count;
-    const dy = withGrad ? new Float64Array(y.length) : null;
     for (let s = 0; s < count; s++) {
-      let num = 0, den = 0;
-      for (let i = 0; i < steps * m; i++) {
-        const v = y[(count + s) * steps * m + i] - y[s * steps * m + i];
-        num += v * v;
-      }
-      for (let p = 0; p < d; p++) {
-        const v = Xs[(count + s) * d + p] - Xs[s * d + p];
-        den += v * v;
-      }
-      const N = Math.sqrt(num), D = Math.sqrt(den);
-      const r = D > 0 ? N / D : 0;
-      ratios[s] = r;
-      if (r > best && Number.isFinite(r)) {
-        best = r;
+      ratios[s] = r.ratios[s];
+      if (r.ratios[s] > best && Number.isFinite(r.ratios[s])) {
+        best = r.ratios[s];
         bestX.set(Xs.subarray(s * d, (s + 1) * d));
         bestXp.set(Xs.subarray((count + s) * d, (count + s + 1) * d));
       }
-      if (dy && N > 0 && D > 0) {
-        // d log R / d x' = J(x')^T df / N^2 - dx / D^2 (the J^T part through backward)
-        for (let i = 0; i < steps * m; i++) {
-          const v = (y[(count + s) * steps * m + i] - y[s * steps * m + i]) / (N * N);
-          dy[(count + s) * steps * m + i] = v;
-          dy[s * steps * m + i] = -v;
-        }
-      }
     }
-    if (!dy) return null;
-    const gx = model.backward(dy, 2 * count, steps);
-    for (let s = 0; s < count; s++) {
-      let den = 0;
-      for (let p = 0; p < d; p++) {
-        const v = Xs[(count + s) * d + p] - Xs[s * d + p];
-        den += v * v;
-      }
-      if (!(den > 0)) continue;
-      for (let p = 0; p < d; p++) {
-        const v = (Xs[(count + s) * d + p] - Xs[s * d + p]) / den;
-        gx[(count + s) * d + p] -= v;
-        gx[s * d + p] += v;
-      }
-    }
-    return gx;
+    return r.gradient;
   };
   try {
     // Adam ascent on log R

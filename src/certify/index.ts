@@ -9,7 +9,7 @@ export type { CertifyOptions, CertificateReport, BoundDetail } from './certify.t
 export { formatCertificate } from './format.ts';
 export { structuralConvexity, Curvature } from './convexity.ts';
 export type { StructuralConvexity, ConvexityReason } from './convexity.ts';
-export { referenceEstimate, lipschitzAttack, jensenCheck } from './empirical.ts';
+export { referenceEstimate, lipschitzAttack, jensenCheck, pairRatios } from './empirical.ts';
 export type { ReferenceEstimate, ReferenceEstimateOptions, AttackOptions, AttackResult, JensenOptions, JensenResult } from './empirical.ts';
 export { propagateModel, boxAround, prepareMatrix, intervalProduct } from './propagate.ts';
 export type { InputBox, PropagationResult, SiteStats, VBound, JBound, PreparedMatrix } from './propagate.ts';

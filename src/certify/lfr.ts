@@ -22,8 +22,9 @@
  * `||f(x') - f(x)||_2 <= gamma ||x' - x||_2` for all x, x' in the input set (l2 over the whole
  * sequence). The recursion runs backwards from `P_T = 0`: the site variables are eliminated one by one
  * (reverse topological order; each multiplier is the scalar optimum for the site's current
- * Schur-complement cost plus kappa times its coupling to the sites not yet eliminated, which keeps
- * every pivot negative; per step the kappa giving the smallest `P_{t-1}` is kept), then `P_{t-1}` is the smallest matrix
+ * Schur-complement cost, inflated by a factor (1 + delta) plus kappa times its coupling to the sites
+ * not yet eliminated, which keeps every pivot negative; per step the recipe giving the smallest
+ * `P_{t-1}` is kept, see DEFAULT_KAPPAS), then `P_{t-1}` is the smallest matrix
  * (Loewner order) that satisfies the inequality, from the Schur complement in `e_t`. The smallest
  * feasible gamma is found by bisection. Every pivot and Cholesky factorisation is required to hold
  * with a relative slack of 1e-9, and every `P_{t-1}` is enlarged by the same relative amount, so that
@@ -274,12 +275,17 @@ function multiplier(q: number, a: number, b: number, scale: number): number {
 }
 
 const SLACK = 1e-9;
+/**
+ * Multiplier recipes tried at every step, `[kappa, delta]`: `lambda` is the scalar optimum for the
+ * cost `q (1 + delta) + kappa * coupling`; the one giving the smallest `P_{t-1}` is kept.
+ */
+export const DEFAULT_KAPPAS: [number, number][] = [[0, 0], [1, 0], [1, 1], [0.3, 0.3]];
 
 /**
  * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
  * inequality cannot be satisfied (gamma too small).
  */
-function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number, kappa = 1): Float64Array | null {
+function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number, kappa: [number, number] = [1, 0]): Float64Array | null {
   const { ns, n, nw, N } = lfr;
   const no = ns + n;
   const K = new Float64Array(N * N);
@@ -343,8 +349,8 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
     // the sites not yet eliminated (keeps densely coupled sites from compounding pivots)
     let cross = 0;
     const o = wi * N;
-    for (let c = wOff; c < N; c++) if (active[c] && K[o + c] !== 0) cross += Math.abs(K[o + c]);
-    let lam = multiplier(q + kappa * cross, a, b, scale);
+    for (let c = wOff; c < N; c++) if (c !== wi && active[c] && K[o + c] !== 0) cross += Math.abs(K[o + c]);
+    let lam = multiplier(q * (1 + kappa[1]) + kappa[0] * cross, a, b, scale);
     lam = Math.max(lam, 0.5 * (q + 4 * SLACK * scale));
     if (lam > 0) {
       const s = lam * (a + b), p = 2 * lam * a * b;
@@ -555,7 +561,7 @@ export function lfrCandidate(lfr: StepLfr, ranges: { alpha: Float64Array; beta: 
 }
 
 /** Whether the dissipation inequality holds over `steps` steps with this gamma. */
-export function lfrFeasible(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], gamma: number, kappas: number[] = [1, 0.3]): boolean {
+export function lfrFeasible(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], gamma: number, kappas: [number, number][] = DEFAULT_KAPPAS): boolean {
   let P: Float64Array = new Float64Array(lfr.ns * lfr.ns);
   const g2 = gamma * gamma;
   const proxy = (M: Float64Array) => {
@@ -604,7 +610,7 @@ export interface LfrBound {
  */
 export function lfrBound(
   model: SequenceModel, prop: PropagationResult,
-  o: { lo: number; hi: number; tolerance?: number; maxGamma?: number; maxIterations?: number; candidate?: boolean; kappas?: number[] },
+  o: { lo: number; hi: number; tolerance?: number; maxGamma?: number; maxIterations?: number; candidate?: boolean; kappas?: [number, number][]; maxSize?: number },
 ): LfrBound {
   let lfr: StepLfr;
   try {
@@ -622,11 +628,18 @@ export function lfrBound(
   let lo = Math.max(o.lo, 1e-300), hi = Math.max(o.hi, lo * (1 + tol));
   let it = 0;
   const maxIt = o.maxIterations ?? 60;
+  // cost per bisection step grows like nw * N^2 * steps * recipes: cap it
+  const maxSize = o.maxSize ?? 520;
+  if (lfr.N > maxSize)
+    return { value: null, reason: `skipped: the step LFR has ${lfr.N} variables (> ${maxSize}); raise maxSize to run it`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
+  const kappas = o.kappas ?? (lfr.N > 300 ? DEFAULT_KAPPAS.slice(0, 2) : DEFAULT_KAPPAS);
   // gamma can only be feasible above the gain of any configuration the ranges allow
   const cand: LfrCandidate | null = o.candidate === false ? null : lfrCandidate(lfr, ranges);
-  const kappas = o.kappas ?? [1, 0.3];
+
   const feasible = (g: number) => lfrFeasible(lfr, ranges, g, kappas);
   lo = Math.max(lo, cand ? cand.gain * (1 - 1e-9) : 0);
+  if (lo >= maxGamma)
+    return { value: null, reason: `the slope ranges admit a gain of ${lo} >= ${maxGamma}: no better certificate possible`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
   hi = Math.max(hi, lo * (1 + tol));
   while (!feasible(hi)) {
     it++;

@@ -190,12 +190,21 @@ function matrix(name: string, P: ArrayLike<number> | ArrayLike<ArrayLike<number>
  * 1e5 and concentration 1) look alike to the solver. The objective and the Lyapunov constraints are
  * normalised (see {@link MpcSolverOptions.objectiveScale}, {@link LyapunovConstraint.scaleFloor}).
  *
+ * Derivatives are exact (no finite differences): with a predictor that offers forward mode
+ * ({@link Predictor.jacobian}: the CSTR ODE, and RNN, LSTM, ICRNN, ICLSTM, ICLRNN networks) the
+ * per-period Jacobians are chained over the horizon, which gives the gradient, the constraint
+ * Jacobian and a Gauss-Newton Hessian of the least-squares objective; otherwise one reverse
+ * (adjoint) sweep over the unrolled horizon gives the gradient and the constraint Jacobian, and the
+ * SQP uses BFGS. See {@link MpcSolverOptions.derivatives}.
+ *
  * Each {@link solve} warm-starts from the previous solution shifted by one period (its last period
  * repeated) unless given a warm start, reuses all workspaces (an SQP iteration allocates nothing),
  * and never returns an input outside the bounds. When the constraints cannot be met it says so
  * (`status: 'infeasible'`, `fallback: 'min-violation'`) and applies the input sequence that
  * minimises the constraint violation over the box — for the Lyapunov constraint, the sequence that
- * brings V down as far as the model allows — never an unflagged infeasible point.
+ * brings V down as far as the model allows — never an unflagged infeasible point. When the iteration
+ * limit stops the solver it applies the last iterate and says so (`fallback: 'last-iterate'`).
+ * Either way it first retries from the centre of the box (see {@link MpcSolverOptions.retry}).
  */
 export class Mpc {
   readonly problem: MpcProblem;
@@ -468,7 +477,7 @@ export class Mpc {
       r = better(r, b.r);
     }
     const v = r.z;
-    // the solution arrays, and one more evaluation to report the predicted states (no gradients)
+    // the solution arrays (clipped again: the solver's z is in the box, rounding of centre + half v is not)
     const inputs = new Float64Array(n);
     for (let k = 0; k < N; k++)
       for (let j = 0; j < nu; j++) {
@@ -617,7 +626,7 @@ export class Mpc {
   private forward(inputs?: Float64Array, forAdjoint = false): number {
     const N = this.horizon, nx = this.stateSize, nu = this.inputSize, S = this.S;
     if (inputs) this.u.set(inputs);
-    const X = this.X, Y = this.Y;
+    const X = this.X;
     for (let i = 0; i < nx; i++) X[i] = this.x0[i];
     const Q = this.Q, R = this.R, xr = this.xr, ur = this.ur;
     let f = 0;
@@ -637,7 +646,6 @@ export class Mpc {
         f += R[j] * e * e;
       }
     }
-    void Y;
     return this.costScale * f;
   }
 
@@ -875,7 +883,7 @@ export class Mpc {
 
 /**
  * Iteration limit of a Gauss-Newton SQP solve before BFGS takes over (it normally needs 1-5; see
- * {@link Mpc}).
+ * {@link Mpc}). The BFGS continuation has its own limit, `solver.maxIterations`.
  */
 export const GAUSS_NEWTON_ITERATIONS = 20;
 

@@ -1,17 +1,22 @@
 /**
- * Predictors for model predictive control: one sampling period of a plant model, with the exact
- * vector-Jacobian product (adjoint) of its predicted samples w.r.t. the state and the input.
+ * Predictors for model predictive control: one sampling period of a plant model with exact
+ * derivatives of its predicted samples w.r.t. the state and the input, in reverse mode (adjoint,
+ * vector-Jacobian products) and, where cheap, forward mode (the full Jacobian).
  *
  * - {@link ModelPredictor}: any trained iclrnn {@link SequenceModel} with its min-max scalers. One
- *   period is one model call on `steps` identical rows built from (state, input); the gradient
+ *   period is one model call on `steps` identical rows built from (state, input). Reverse mode
  *   chains the output scaler, the model's input gradient (which folds the `[x, offset - x]`
- *   augmentation of the input-convex families) and the input scaler.
+ *   augmentation of the input-convex families) and the input scaler. Forward mode runs the
+ *   {@link TangentEngine}: the values and the derivatives along every state and input direction in
+ *   one pass (RNN, LSTM, ICRNN, ICLSTM, ICLRNN; not LRNN).
  * - {@link OdePredictor}: a first-principles ODE integrated by explicit Euler (as the reference), with
- *   a discrete adjoint through the Euler steps (exact derivative of the discretised prediction).
+ *   the discrete adjoint and the forward sensitivities of the Euler recursion (exact derivatives of
+ *   the discretised prediction).
  *
  * The MPC unrolls a predictor over its horizon: period k runs in slot k, and each slot keeps what
  * its adjoint needs, so the whole horizon is differentiated by one reverse sweep. Browser-safe: no
- * Node APIs. Nothing here allocates per call once {@link Predictor.reserve} has run.
+ * Node APIs. Nothing here allocates per call once {@link Predictor.reserve} has run (the model's own
+ * forward/backward return views).
  */
 import type { Activation } from '../nn/cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
@@ -318,7 +323,7 @@ export class ModelPredictor implements Predictor {
       const yo = s * lanes * nout, oo = s * nx;
       for (let i = 0; i < nx; i++) {
         const c = oc[i], inv = 1 / os[i];
-        out[oo + i] = y[yo + c] * inv + om[i];
+        out[oo + i] = y[yo + c] / os[i] + om[i];
         let l = 1;
         if (Jx) for (let d = 0; d < nx; d++, l++) Jx[(oo + i) * nx + d] = y[yo + l * nout + c] * inv;
         for (let j = 0; j < nu; j++, l++) Ju[(oo + i) * nu + j] = y[yo + l * nout + c] * inv;
@@ -340,16 +345,15 @@ export class ModelPredictor implements Predictor {
       a[c] = rows[c];
       if (off) a[nin + c] = off[c] - rows[c];
     }
-    let l = 1;
-    const seed = (c: number) => {
-      const v = this.inScale[c];
-      a[l * na + c] = v;
-      if (off) a[l * na + nin + c] = -v;
-      l++;
-    };
     if (lanes > 1) {
-      if (withState) for (let i = 0; i < this.stateSize; i++) seed(this.sc[i]);
-      for (let j = 0; j < this.inputSize; j++) seed(this.ic[j]);
+      // direction l: the scaled input column of a state component (when withState) or an input
+      const ns = withState ? this.stateSize : 0;
+      for (let l = 1; l < lanes; l++) {
+        const c = l - 1 < ns ? this.sc[l - 1] : this.ic[l - 1 - ns];
+        const v = this.inScale[c];
+        a[l * na + c] = v;
+        if (off) a[l * na + nin + c] = -v;
+      }
     }
     this.engine!.run(a, lanes, this.steps, this.lanesOut, pattern);
   }

@@ -328,3 +328,28 @@ test('a briefly trained ICLRNN (1 x 16, 8 epochs) drives the CSTR into the targe
     assert.ok(s.iterations.median <= 5, `median SQP iterations ${s.iterations.median}`);
   }
 });
+
+test('piecewise-linear networks: a Jacobian reused across an unchanged activation pattern is exact', () => {
+  for (const kind of ['iclrnn', 'icrnn', 'lstm'] as const) {
+    const m = randomModel(kind, 9, 12);
+    const p = cstrModelPredictor(m), q = cstrModelPredictor(m, { reuseJacobians: false });
+    p.reserve(1);
+    q.reserve(1);
+    const out = new Float64Array(20), outQ = new Float64Array(20);
+    const Jx = new Float64Array(40), Ju = new Float64Array(40), JxQ = new Float64Array(40), JuQ = new Float64Array(40);
+    const points = [[0.5, -20, 1, 1e5], [0.5 + 1e-7, -20 + 1e-5, 1 + 1e-7, 1e5 + 1e-2], [-1.2, 60, -3, -4e5], [0.3, 10, 2, 3e5]];
+    for (const [x1, x2, u1, u2] of points) {
+      p.jacobian(0, F([x1, x2]), F([u1, u2]), out, Jx, Ju);
+      q.jacobian(0, F([x1, x2]), F([u1, u2]), outQ, JxQ, JuQ);
+      for (let i = 0; i < 20; i++) assert.ok(Math.abs(out[i] - outQ[i]) <= 1e-12 * (1 + Math.abs(outQ[i])), `${kind}: value ${i}`);
+      for (let i = 0; i < 40; i++) {
+        assert.ok(Math.abs(Jx[i] - JxQ[i]) <= 1e-9 * (1e-6 + Math.abs(JxQ[i])), `${kind}: Jx ${i} ${Jx[i]} vs ${JxQ[i]}`);
+        assert.ok(Math.abs(Ju[i] - JuQ[i]) <= 1e-9 * (1e-12 + Math.abs(JuQ[i])), `${kind}: Ju ${i} ${Ju[i]} vs ${JuQ[i]}`);
+      }
+    }
+    assert.equal(q.stats.reused, 0);
+    if (kind === 'lstm') assert.equal(p.stats.reused, 0, 'LSTM is not piecewise linear: never reused');
+    else assert.ok(p.stats.reused >= 1, `${kind}: the nearby point reuses the Jacobian`);
+    assert.equal(p.stats.reused + p.stats.computed, points.length);
+  }
+});

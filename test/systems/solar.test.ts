@@ -1,6 +1,6 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { DataError } from '../../src/io/errors.ts';

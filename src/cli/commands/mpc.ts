@@ -23,6 +23,7 @@ interface MpcFlags {
   lyapunov: boolean;
   maxIterations?: string;
   tolerance?: string;
+  warmup: boolean;
   json?: boolean;
 }
 
@@ -45,10 +46,22 @@ function report(r: ClosedLoopResult, extra: Record<string, unknown>): Record<str
     stepSeconds: r.solveSeconds,
     stepStatus: r.statuses,
     stepIterations: r.iterations,
+    stepKktResidual: r.kktResiduals,
+    stepFallback: r.fallbacks,
   };
 }
 
 const ms = (s: number) => `${fmt(s * 1e3, 3)} ms`;
+
+/**
+ * Untimed solves from x0 (up to 30, or 150 ms) so that the reported timings show the steady state
+ * rather than the JIT compiling the solver and the model on the first calls.
+ */
+function warmUp(mpc: Mpc, x0: number[]): void {
+  const t0 = Date.now();
+  for (let i = 0; i < 30 && Date.now() - t0 < 150; i++) mpc.solve(x0, null);
+  mpc.reset();
+}
 
 function humanReport(r: ClosedLoopResult, title: string): string {
   const s = summarizeClosedLoop(r);
@@ -99,6 +112,7 @@ async function mpcCommand(f: MpcFlags): Promise<void> {
     modelKind = stored.model.spec.kind;
     mpc = createCstrLmpc(stored, { horizon, rateLimits, lyapunov: f.lyapunov, solver: { maxIterations, tolerance } });
   }
+  if (f.warmup) warmUp(mpc, x0);
   const r = runCstrClosedLoop(mpc, x0, { maxSteps, noise, seed });
   const j = report(r, {
     system: 'cstr',
@@ -112,6 +126,9 @@ async function mpcCommand(f: MpcFlags): Promise<void> {
     seed,
     rateLimits,
     lyapunov: f.lyapunov,
+    derivatives: mpc.derivatives,
+    hessian: mpc.hessian,
+    warmup: f.warmup,
   });
   emit(!!f.json, j, () => humanReport(r, `mpc cstr (${mpc.predictor.name}, horizon ${horizon}) from (${x0[0]}, ${x0[1]})`));
 }
@@ -131,6 +148,7 @@ addCommands((program: Command) => {
     .option('--no-lyapunov', 'drop the Lyapunov constraint')
     .option('--max-iterations <n>', 'SQP iteration limit per step', '100')
     .option('--tolerance <x>', 'SQP tolerance (normalised KKT residual)', '1e-6')
+    .option('--no-warmup', 'skip the untimed warm-up solve (JIT) before the closed loop')
     .option('--json', 'print JSON')
     .action(mpcCommand);
 });
@@ -139,12 +157,16 @@ addDemoStage(async (ctx) => {
   const x0: [number, number] = [CSTR_LMPC.initialStates[0][0], CSTR_LMPC.initialStates[0][1]];
   try {
     const mpc = createCstrLmpc(ctx.result);
+    warmUp(mpc, x0);
     const r = runCstrClosedLoop(mpc, x0);
     const s = summarizeClosedLoop(r);
     const fp = runCstrClosedLoop(createCstrLmpc('first-principles'), x0);
     ctx.summary.mpc = {
       x0,
       horizon: CSTR_LMPC.horizon,
+      predictor: mpc.predictor.name,
+      derivatives: mpc.derivatives,
+      hessian: mpc.hessian,
       converged: s.converged,
       steps: s.steps,
       finalState: s.finalState,
