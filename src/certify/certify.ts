@@ -61,8 +61,11 @@ export interface CertifyOptions {
   local?: { center: Float64Array; radius: number } | null;
   /** Certify the domain box too (default true). */
   domainBound?: boolean;
-  /** Use the LFR dissipation certificate (default true; it is the slowest part). */
-  lfr?: boolean;
+  /**
+   * Use the LFR dissipation certificate (default true; it is the slowest part): `true`, `false`,
+   * or the scopes to run it for.
+   */
+  lfr?: boolean | ('global' | 'domain' | 'local')[];
   /** Relative precision of the LFR bisection (default 1e-2). */
   tolerance?: number;
 }
@@ -199,7 +202,8 @@ export function certify(
   const low = options.domain?.low ?? 0, high = options.domain?.high ?? 1;
   if (!(high > low)) throw new RangeError(`certify: domain high (${high}) must exceed low (${low})`);
   const tolerance = options.tolerance ?? 1e-2;
-  const useLfr = options.lfr ?? true;
+  const lfrOpt = options.lfr ?? true;
+  const useLfr = (scope: 'global' | 'domain' | 'local') => (Array.isArray(lfrOpt) ? lfrOpt.includes(scope) : lfrOpt);
   // convexity
   const structural = structuralConvexity(model, steps);
   const numerical = options.jensen === false ? null : jensenCheck(model, { steps, segments: options.jensen?.segments, seed, low, high });
@@ -217,7 +221,7 @@ export function certify(
   const globalBox = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(Infinity) };
   const globalProp = propagateModel(model, steps, globalBox);
   const prod = productBound(model, steps, globalProp);
-  const g = boxBound(model, steps, globalBox, lower, useLfr, tolerance, null, prod.value, globalProp);
+  const g = boxBound(model, steps, globalBox, lower, useLfr('global'), tolerance, null, prod.value, globalProp);
   g.detail.seconds = (now() - tg) / 1000;
   if (g.detail.value === null) g.detail.reason = prod.reason ?? g.detail.reason;
   const upper = g.detail.value;
@@ -225,7 +229,7 @@ export function certify(
   let domain: CertificateReport['lipschitz']['details']['domain'] = null;
   if (options.domainBound ?? true) {
     const box = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(0.5 * (high - low)) };
-    const b = boxBound(model, steps, box, 0, useLfr, tolerance, upper, null);
+    const b = boxBound(model, steps, box, 0, useLfr('domain'), tolerance, upper, null);
     domain = { ...b.detail, low, high, attack: null };
   }
   // local
@@ -244,7 +248,7 @@ export function certify(
     let inside = true;
     for (let p = 0; p < d; p++) if (center[p] - radius < low || center[p] + radius > high) inside = false;
     if (inside && domain?.value !== null && domain?.value !== undefined) cap = cap === null ? domain.value : Math.min(cap, domain.value);
-    const b = boxBound(model, steps, box, 0, useLfr, tolerance, cap, null);
+    const b = boxBound(model, steps, box, 0, useLfr('local'), tolerance, cap, null);
     local = { ...b.detail, radius, attack: la };
   }
   const units = model.cells.map((c) => c.units);

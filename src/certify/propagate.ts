@@ -11,7 +11,10 @@
  * 1. **Value bounds** of every intermediate quantity over X: interval bound propagation (IBP)
  *    intersected, for bounded boxes, with forward *linear* bounds `a_l . x + c_l <= q(x) <= a_u . x + c_u`
  *    (CROWN-style relaxations: ReLU triangle / adaptive lower line, parallel lines with the minimal
- *    slope for tanh and sigmoid, McCormick envelopes for the gate products of LSTM cells).
+ *    slope for tanh and sigmoid, McCormick envelopes for the gate products of LSTM cells) and with
+ *    zonotopes (DeepZ relaxations, one fresh noise symbol per relaxed unit; they keep the
+ *    cancellations of mixed-sign weights that the separate lower / upper forms lose) when the number
+ *    of noise symbols stays below 4000.
  *    The augmentation `[x, offset - x]` is represented exactly (it is affine), so the first layer's
  *    pre-activations are exact affine functions of x.
  * 2. A **secant-Jacobian enclosure** `J in [Jc - Jr, Jc + Jr]` (Tm x d, midpoint-radius interval
@@ -46,6 +49,9 @@ export interface VBound {
   loC: Float64Array | null;
   hiA: Float64Array | null;
   hiC: Float64Array | null;
+  /** Zonotope `q = zc + zG eps`, eps in [-1, 1]^E (E noise symbols: the d inputs, then one per relaxation). */
+  zc: Float64Array | null;
+  zG: Float64Array | null;
 }
 
 /** Midpoint-radius enclosure of the (secant) Jacobian of k quantities w.r.t. x: k x d. */
@@ -104,11 +110,18 @@ class Ctx {
   readonly lo: Float64Array;
   readonly hi: Float64Array;
   stats: SiteStats = { reluActive: 0, reluInactive: 0, reluUnstable: 0, smooth: 0 };
-  constructor(readonly box: InputBox) {
+  /** Zonotope width (noise symbols) or 0 when zonotopes are off, and the next free symbol. */
+  E = 0;
+  nextNoise = 0;
+  constructor(readonly box: InputBox, zonotopeSymbols = 0) {
     this.d = box.center.length;
     let finite = true;
     for (let p = 0; p < this.d; p++) if (!Number.isFinite(box.radius[p])) finite = false;
     this.forms = finite;
+    if (finite && zonotopeSymbols > 0) {
+      this.E = this.d + zonotopeSymbols;
+      this.nextNoise = this.d;
+    }
     this.lo = new Float64Array(this.d);
     this.hi = new Float64Array(this.d);
     for (let p = 0; p < this.d; p++) {
@@ -119,7 +132,22 @@ class Ctx {
 
   /** Concretises lower/upper forms into bounds, intersecting with the IBP bounds in place. */
   tighten(b: VBound): void {
-    if (!this.forms || !b.loA) return;
+    if (b.zc) {
+      const E = this.E;
+      for (let j = 0; j < b.k; j++) {
+        let r = 0;
+        const o = j * E;
+        for (let e = 0; e < E; e++) r += Math.abs(b.zG![o + e]);
+        const c = b.zc[j];
+        const w = (r + Math.abs(c)) * 1e-12;
+        if (c - r - w > b.l[j]) b.l[j] = c - r - w;
+        if (c + r + w < b.u[j]) b.u[j] = c + r + w;
+      }
+    }
+    if (!this.forms || !b.loA) {
+      for (let j = 0; j < b.k; j++) if (b.l[j] > b.u[j]) b.l[j] = b.u[j] = 0.5 * (b.l[j] + b.u[j]);
+      return;
+    }
     const d = this.d, lo = this.lo, hi = this.hi;
     for (let j = 0; j < b.k; j++) {
       let sl = b.loC![j], su = b.hiC![j], al = Math.abs(sl), au = Math.abs(su);
@@ -162,7 +190,17 @@ class Ctx {
       loC: f ? new Float64Array(k) : null,
       hiA: f ? new Float64Array(k * this.d) : null,
       hiC: f ? new Float64Array(k) : null,
+      zc: this.E ? new Float64Array(k) : null,
+      zG: this.E ? new Float64Array(k * this.E) : null,
     };
+  }
+
+  /** Allocates k fresh noise symbols; returns the first index. */
+  noise(k: number): number {
+    const first = this.nextNoise;
+    this.nextNoise += k;
+    if (this.nextNoise > this.E) throw new RangeError('propagate: zonotope noise symbols exhausted');
+    return first;
   }
 
   newJ(k: number): JBound {
@@ -183,6 +221,10 @@ class Ctx {
       if (v.loA) {
         v.loA[i * d + p] = 1;
         v.hiA![i * d + p] = 1;
+      }
+      if (v.zc) {
+        v.zc[i] = this.box.center[p];
+        v.zG![i * this.E + p] = this.box.radius[p];
       }
       j.C[i * d + p] = 1;
     }
@@ -215,6 +257,15 @@ class Ctx {
         v.hiC![i] = x.v.hiC![i];
         v.loC![n + i] = offset[i] - x.v.hiC![i];
         v.hiC![n + i] = offset[i] - x.v.loC![i];
+      }
+      if (v.zc) {
+        const E = this.E;
+        v.zc[i] = x.v.zc![i];
+        v.zc[n + i] = offset[i] - x.v.zc![i];
+        for (let e = 0; e < E; e++) {
+          v.zG![i * E + e] = x.v.zG![i * E + e];
+          v.zG![(n + i) * E + e] = -x.v.zG![i * E + e];
+        }
       }
     }
     return { v, j };
@@ -267,6 +318,7 @@ function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, k: numb
       v.hiC![c] = bias[c];
     }
   }
+  if (v.zc && bias) for (let c = 0; c < k; c++) v.zc[c] = bias[c];
   let kin = 1;
   for (const { q, m } of terms) {
     kin += m.rows;
@@ -310,6 +362,15 @@ function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, k: numb
       gemm(k, d, rows, m.pos, 0, 1, cols, q.v.hiA!, 0, d, 1, v.hiA!, 0, d, true);
       gemm(k, d, rows, m.neg, 0, 1, cols, q.v.loA!, 0, d, 1, v.hiA!, 0, d, true);
     }
+    if (v.zc) {
+      const E = ctx.E;
+      gemm(k, E, rows, w, 0, 1, cols, q.v.zG!, 0, E, 1, v.zG!, 0, E, true);
+      for (let i = 0; i < rows; i++) {
+        const ci = q.v.zc![i];
+        if (ci === 0) continue;
+        for (let c = 0; c < cols; c++) v.zc[c] += w[i * cols + c] * ci;
+      }
+    }
     // Jacobian: C_out += W^T C ; R_out += |W|^T (R + gamma |C|)
     gemm(k, d, rows, w, 0, 1, cols, q.j.C, 0, d, 1, jb.C, 0, d, true);
     const gr = gamma(rows + 2);
@@ -352,6 +413,10 @@ function add(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JBound })
       v.hiA![i] = a.v.hiA![i] + b.v.hiA![i];
     }
   }
+  if (v.zc) {
+    for (let c = 0; c < k; c++) v.zc[c] = a.v.zc![c] + b.v.zc![c];
+    for (let i = 0; i < v.zG!.length; i++) v.zG![i] = a.v.zG![i] + b.v.zG![i];
+  }
   ctx.tighten(v);
   return { v, j };
 }
@@ -367,6 +432,8 @@ function slice(ctx: Ctx, a: { v: VBound; j: JBound }, from: number, to: number):
     loC: a.v.loC ? a.v.loC.slice(from, to) : null,
     hiA: a.v.hiA ? a.v.hiA.slice(from * d, to * d) : null,
     hiC: a.v.hiC ? a.v.hiC.slice(from, to) : null,
+    zc: a.v.zc ? a.v.zc.slice(from, to) : null,
+    zG: a.v.zG ? a.v.zG.slice(from * ctx.E, to * ctx.E) : null,
   };
   return { v, j: { k, C: a.j.C.slice(from * d, to * d), R: a.j.R.slice(from * d, to * d) } };
 }
@@ -479,6 +546,36 @@ function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activation): { v
       }
     }
   }
+  if (v.zc) {
+    // DeepZ relaxation: y = lambda z + mu + beta eps_new, lambda the minimal slope on [l, u]
+    const E = ctx.E, first = ctx.noise(k);
+    for (let c = 0; c < k; c++) {
+      const l = z.v.l[c], u = z.v.u[c];
+      let lam: number, mu: number, beta: number;
+      if (act === 'relu') {
+        if (u <= 0) continue;
+        if (l >= 0) {
+          lam = 1;
+          mu = 0;
+          beta = 0;
+        } else {
+          lam = u / (u - l);
+          mu = -0.5 * lam * l;
+          beta = -0.5 * lam * l;
+        }
+      } else {
+        const F = act === 'tanh' ? tanhF : sigm;
+        lam = dlo[c];
+        const fl = F(l), fu = F(u);
+        mu = 0.5 * (fu + fl - lam * (u + l));
+        beta = 0.5 * (fu - fl - lam * (u - l));
+      }
+      const o = c * E;
+      v.zc[c] = lam * z.v.zc![c] + mu;
+      if (lam !== 0) for (let e = 0; e < E; e++) v.zG![o + e] = lam * z.v.zG![o + e];
+      v.zG![o + first + c] = Math.abs(beta) * (1 + 1e-12) + 4 * Number.EPSILON * (Math.abs(mu) + Math.abs(v.zc[c]));
+    }
+  }
   ctx.tighten(v);
   return { v, j: scaleRows(ctx, z.j, dlo, dhi), dlo, dhi };
 }
@@ -554,6 +651,21 @@ function multiply(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JBou
       v.hiC![c] = ub2.C;
     }
   }
+  if (v.zc) {
+    const E = ctx.E, first = ctx.noise(k);
+    for (let c = 0; c < k; c++) {
+      const o = c * E, ca = a.v.zc![c], cb = b.v.zc![c];
+      let ra = 0, rb = 0;
+      for (let e = 0; e < E; e++) {
+        const ga = a.v.zG![o + e], gb = b.v.zG![o + e];
+        v.zG![o + e] = ca * gb + cb * ga;
+        ra += Math.abs(ga);
+        rb += Math.abs(gb);
+      }
+      v.zc[c] = ca * cb;
+      v.zG![o + first + c] += ra * rb * (1 + 1e-12) + 4 * Number.EPSILON * Math.abs(ca * cb);
+    }
+  }
   ctx.tighten(v);
   // d(ab) = a' db + b da with a' in [la, ua], b in [lb, ub]
   const ja = scaleRows(ctx, b.j, a.v.l, a.v.u);
@@ -582,11 +694,25 @@ type Q = { v: VBound; j: JBound };
  * Propagates value bounds and the secant-Jacobian enclosure through the whole model over the box
  * (module comment). Works for every cell type of the package.
  */
-export function propagateModel(model: SequenceModel, steps: number, box: InputBox): PropagationResult {
+export function propagateModel(
+  model: SequenceModel, steps: number, box: InputBox,
+  options: { zonotope?: boolean; maxZonotopeSymbols?: number } = {},
+): PropagationResult {
   const n = model.inputSize, m = model.outputSize;
   if (box.center.length !== steps * n || box.radius.length !== steps * n)
     throw new RangeError(`propagate: box has ${box.center.length} coordinates, expected steps * inputSize = ${steps * n}`);
-  const ctx = new Ctx(box);
+  // zonotopes when the box is bounded and the number of relaxations is moderate
+  let symbols = 0;
+  for (const cell of model.cells) {
+    const u = cell.units;
+    if (cell instanceof SimpleCell || cell instanceof LipschitzCell) symbols += u;
+    else if (cell instanceof IcrnnCell) symbols += 2 * u;
+    else if (cell instanceof LstmCell) symbols += 8 * u;
+    else if (cell instanceof IclstmCell) symbols += 9 * u;
+  }
+  for (const h of model.head) symbols += h.units;
+  symbols *= steps;
+  const ctx = new Ctx(box, options.zonotope === false || symbols + box.center.length > (options.maxZonotopeSymbols ?? 4000) ? 0 : symbols);
   const pre: PropagationResult['preactivations'] = [];
   const record = (layer: string, t: number, name: string, q: Q) => pre.push({ layer, t, name, l: q.v.l, u: q.v.u });
   const sites: Map<string, { lo: Float64Array; hi: Float64Array }>[] = Array.from({ length: steps }, () => new Map());

@@ -57,6 +57,31 @@ export const jsKernels: Kernels = {
       }
       return;
     }
+    if (m === 1 && bRow === 1) {
+      // Vector times a transposed matrix (batch-1 input gradients): 4 dot products at once over
+      // contiguous rows of the stored matrix, sharing each load of the vector.
+      const n4 = n - (n % 4);
+      let j = 0;
+      for (; j < n4; j += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let pa = aOff;
+        const p0 = bOff + j * bCol, p1 = p0 + bCol, p2 = p1 + bCol, p3 = p2 + bCol;
+        for (let p = 0; p < k; p++) {
+          const av = a[pa];
+          s0 += av * b[p0 + p]; s1 += av * b[p1 + p]; s2 += av * b[p2 + p]; s3 += av * b[p3 + p];
+          pa += aCol;
+        }
+        const o = cOff + j;
+        if (accumulate) { c[o] += s0; c[o + 1] += s1; c[o + 2] += s2; c[o + 3] += s3; }
+        else { c[o] = s0; c[o + 1] = s1; c[o + 2] = s2; c[o + 3] = s3; }
+      }
+      for (; j < n; j++) {
+        let s = 0, pa = aOff, pb = bOff + j * bCol;
+        for (let p = 0; p < k; p++) { s += a[pa] * b[pb + p]; pa += aCol; }
+        if (accumulate) c[cOff + j] += s; else c[cOff + j] = s;
+      }
+      return;
+    }
     const m2 = m - (m % 2);
     const n4 = n - (n % 4);
     let i = 0;
