@@ -1,42 +1,13 @@
 /**
  * iclrnn: Input Convex Lipschitz RNNs for process modelling, certification and real-time MPC.
- * Public API. Everything here runs in Node and in the browser except the `io` file helpers
- * (saveModel, loadModel, file readers), which need Node's fs.
+ * Public API for Node: everything of `browser.ts` plus the file I/O (model files, MAT/HDF5/CSV
+ * readers, Keras import, data-set loaders), which needs Node's fs.
  * @packageDocumentation
  */
-export { Rng } from './core/rng.ts';
-export { kernels, setKernels, jsKernels, matmul, matmulTransA, matmulTransB, type Kernels } from './core/kernels.ts';
-export { largestSingularValue, powerIteration, symmetricEigenvalues, orthogonal, gram, norm2 } from './core/linalg.ts';
-export type { Parameter } from './nn/parameter.ts';
-export { NonNegative, SpectralNormalize, constraintFromConfig, type Constraint, type ConstraintConfig, type SpectralMode } from './nn/constraints.ts';
-export type { Activation, CellConfig, RecurrentCell } from './nn/cell.ts';
-export { SimpleCell } from './nn/simple-cell.ts';
-export { LstmCell } from './nn/lstm-cell.ts';
-export { LipschitzCell } from './nn/lipschitz-cell.ts';
-export { IcrnnCell } from './nn/icrnn-cell.ts';
-export { IclstmCell } from './nn/iclstm-cell.ts';
-export { Dense, type DenseConfig } from './nn/dense.ts';
-export { SequenceModel, createCell, toTimeMajor, toBatchMajor, validateSpec, type ModelKind, type ModelSpec, type NamedParameter } from './nn/model.ts';
-export { buildModel, modelSpec, isInputConvexKind, MODEL_KINDS, type BuiltinModelKind, type BuildOptions } from './nn/models.ts';
-export { MinMaxScaler, type MinMaxScalerConfig } from './train/scaler.ts';
-export { Adam, Sgd, createOptimizer, type Optimizer, type OptimizerConfig } from './train/optimizers.ts';
-export { train, evaluateMse, gatherTimeMajor, type TrainOptions, type TrainHistory, type TrainingData, type EpochInfo } from './train/trainer.ts';
-export { prepareData, fitModel, testMseOf, predictPhysical, type ScaledModel, type PreparedData, type FitOptions, type FitResult } from './train/pipeline.ts';
-export * from './systems/dataset.ts';
-export * from './systems/split.ts';
-export * from './systems/cstr.ts';
-export { modelToJson, modelFromJson, MODEL_FORMAT_VERSION, type ModelFileJson, type ModelMetadata, type StoredModel } from './io/model-format.ts';
+export * from './browser.ts';
 export { saveModel, loadModel } from './io/model-file.ts';
 export { writeFileAtomic } from './io/atomic.ts';
-export { DataError } from './io/errors.ts';
 export * from './io/keras.ts';
-export * from './report/index.ts';
-export * from './train/sweep.ts';
-export * from './control/index.ts';
 export * from './io/csv.ts';
 export * from './io/mat.ts';
 export * from './io/datasets.ts';
-export * from './systems/energy.ts';
-export * from './systems/solar.ts';
-export { windowedDataset, type NumericMatrix } from './systems/timeseries.ts';
-export * from './certify/index.ts';
