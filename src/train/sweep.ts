@@ -6,8 +6,8 @@
  * Pure logic: the caller supplies `runCell` (train + evaluate one cell) and `save` (persist the
  * results object, e.g. an atomic file write). No Node APIs here.
  */
-import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
+import { referenceEstimate } from '../certify/empirical.ts';
 
 /** Identifies a results object written by {@link runSweep}. */
 export const SWEEP_FORMAT = 'iclrnn-sweep';
@@ -357,37 +357,14 @@ export interface EmpiricalLipschitzOptions {
  * @returns the estimate (0 for an empty set)
  */
 export function empiricalLipschitz(model: SequenceModel, inputs: Float64Array, count: number, steps: number, seed = 0, options: EmpiricalLipschitzOptions = {}): number {
-  const nin = model.inputSize, nout = model.outputSize;
+  const nin = model.inputSize;
   const eps = options.eps ?? 1e-4;
   const bs = Math.max(1, Math.floor(options.batchSize ?? 512));
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
   if (!(eps > 0) || !Number.isFinite(eps)) throw new RangeError(`eps must be a finite number > 0, got ${eps}`);
   if (inputs.length < count * steps * nin) throw new RangeError(`inputs hold ${inputs.length} values, expected count*steps*inputSize = ${count}*${steps}*${nin}`);
-  const rng = new Rng(seed);
-  let best = 0;
-  const per = steps * nin, perOut = steps * nout;
-  for (let from = 0; from < count; from += bs) {
-    const b = Math.min(bs, count - from);
-    const x = inputs.slice(from * per, (from + b) * per);
-    const xp = new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) xp[i] = x[i] + rng.uniformIn(eps / 4, eps);
-    const y = model.forward(x, b, steps);
-    const yp = model.forward(xp, b, steps);
-    for (let k = 0; k < b; k++) {
-      let dx = 0, dy = 0;
-      for (let i = k * per; i < (k + 1) * per; i++) {
-        const d = xp[i] - x[i];
-        dx += d * d;
-      }
-      for (let i = k * perOut; i < (k + 1) * perOut; i++) {
-        const d = yp[i] - y[i];
-        dy += d * d;
-      }
-      const ratio = Math.sqrt(dy) / Math.sqrt(dx);
-      if (ratio > best) best = ratio;
-      else if (Number.isNaN(ratio)) return NaN;
-    }
-  }
-  return best;
+  if (count === 0) return 0;
+  // One implementation of the protocol: the certificate module's.
+  return referenceEstimate(model, { steps, samples: inputs.subarray(0, count * steps * nin), eps, seed, batch: bs }).value;
 }

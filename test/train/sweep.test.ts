@@ -259,6 +259,10 @@ test('CLI: sweep end to end (tiny), resume skips, configuration mismatch exits 2
   const saved = parseSweepResults(JSON.parse(readFileSync(out, 'utf8')));
   assert.equal(Object.keys(saved.cells).length, 2);
   assert.ok(existsSync(join(dir, saved.cells[cellKey('iclrnn', 0, 0)].modelFile as string)));
+  for (const cell of Object.values(saved.cells)) {
+    const lip = cell.lipschitz!;
+    assert.ok(typeof lip.upperBound === 'number' && lip.upperBound >= (lip.empirical as number), `certified bound ${lip.upperBound} vs estimate ${lip.empirical}`);
+  }
   const b = run('--epochs', '1', '--json');
   assert.equal(b.status, 0, b.stderr);
   assert.equal(JSON.parse(b.stdout).skipped, 2);

@@ -34,6 +34,7 @@ import { loadSystem, SYSTEMS } from '../systems.ts';
 import { emit, fmt, nonNegativeInt, numberList, numberOption, positive, positiveInt, progressBar, UsageError } from '../util.ts';
 import { dataOptionsFrom, readJsonFile } from './core.ts';
 import { addDemoStage } from './demo.ts';
+import { certify } from '../../certify/certify.ts';
 
 /** Default model order of the sweep (the issue's). */
 export const SWEEP_DEFAULT_MODELS: readonly BuiltinModelKind[] = ['iclrnn', 'icrnn', 'lrnn', 'rnn', 'lstm', 'iclstm'];
@@ -77,9 +78,9 @@ function addDataFlags(c: Command): Command {
 }
 
 /** A scaled model's certified Lipschitz upper bound; null with a reason when none is available. */
-function certifiedUpperBound(model: SequenceModel): { value: number | null; reason: string | null } {
-  void model;
-  return { value: null, reason: 'no certificate module (src/certify) in this build' };
+function certifiedUpperBound(model: SequenceModel, steps: number): { value: number | null; reason: string | null } {
+  const report = certify(model, { steps, attack: false, jensen: false, domainBound: false, sampleCount: 1 });
+  return { value: report.lipschitz.upperBound, reason: report.lipschitz.upperBoundReason };
 }
 
 /** Empirical estimate (reference protocol) on the scaled test inputs, plus the certified bound. */
@@ -96,7 +97,7 @@ export function lipschitzOf(model: SequenceModel, test: TrainingData, samples: n
     reasons.push(`empirical estimate failed: ${(e as Error).message}`);
   }
   try {
-    const b = certifiedUpperBound(model);
+    const b = certifiedUpperBound(model, test.steps);
     out.upperBound = b.value;
     if (b.reason) reasons.push(b.reason);
   } catch (e) {
