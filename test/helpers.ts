@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../src/io/errors.ts';
+import { generateCstrDataset } from '../src/systems/cstr.ts';
+import type { SequenceDataset } from '../src/systems/dataset.ts';
 
 /** Absolute path of a file under ../shared (beside the repository). */
 export function sharedPath(relative: string): string {
@@ -28,4 +30,17 @@ export function throwsData(fn: () => unknown, ...patterns: RegExp[]): DataError 
     return e;
   }
   assert.fail('expected a DataError');
+}
+
+/** Every `every`-th CSTR sample: small enough for real but fast training runs. */
+export function smallCstr(every: number): SequenceDataset {
+  const d = generateCstrDataset();
+  const keep = Array.from({ length: Math.floor(d.count / every) }, (_, i) => i * every);
+  const s = d.steps;
+  const inputs = new Float64Array(keep.length * s * d.inputSize), targets = new Float64Array(keep.length * s * d.outputSize);
+  keep.forEach((k, i) => {
+    inputs.set(d.inputs.subarray(k * s * d.inputSize, (k + 1) * s * d.inputSize), i * s * d.inputSize);
+    targets.set(d.targets.subarray(k * s * d.outputSize, (k + 1) * s * d.outputSize), i * s * d.outputSize);
+  });
+  return { ...d, count: keep.length, inputs, targets };
 }

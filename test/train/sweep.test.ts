@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel } from '../../src/nn/models.ts';
-import { generateCstrDataset } from '../../src/systems/cstr.ts';
-import type { SequenceDataset } from '../../src/systems/dataset.ts';
 import { fitModel } from '../../src/train/pipeline.ts';
 import {
   cellKey,
@@ -21,6 +19,7 @@ import {
   type SweepCellSpec,
   type SweepResults,
 } from '../../src/train/sweep.ts';
+import { smallCstr } from '../helpers.ts';
 
 const config = { system: 'cstr', data: { system: 'cstr', splitSeed: 0 }, hidden: 4, layers: 1, epochs: 2, batchSize: 64, learningRate: 1e-3 };
 const models = ['iclrnn', 'rnn'];
@@ -197,21 +196,9 @@ test('NaN metrics become null in the results (valid JSON); malformed results fil
   assert.throws(() => parseSweepResults({ format: 'iclrnn-sweep', version: 1, config: {}, cells: { x: { model: 'a', noise: 0, seed: 0, status: 'done' } } }), /does not match/);
 });
 
-/** Every 24th CSTR sample: small enough for a real but fast training run. */
-function smallCstr(): SequenceDataset {
-  const d = generateCstrDataset();
-  const keep = Array.from({ length: Math.floor(d.count / 24) }, (_, i) => i * 24);
-  const s = d.steps;
-  const inputs = new Float64Array(keep.length * s * d.inputSize), targets = new Float64Array(keep.length * s * d.outputSize);
-  keep.forEach((k, i) => {
-    inputs.set(d.inputs.subarray(k * s * d.inputSize, (k + 1) * s * d.inputSize), i * s * d.inputSize);
-    targets.set(d.targets.subarray(k * s * d.outputSize, (k + 1) * s * d.outputSize), i * s * d.outputSize);
-  });
-  return { ...d, count: keep.length, inputs, targets };
-}
 
 test('empirical Lipschitz estimate: reference protocol, deterministic, finite; real tiny cells through runSweep', async () => {
-  const data = smallCstr();
+  const data = smallCstr(24);
   const file = fakeFile();
   const out = await runSweep({
     config, models: ['iclrnn', 'rnn'], noise: [0], seeds,

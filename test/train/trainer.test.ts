@@ -7,24 +7,11 @@ import { SpectralNormalize } from '../../src/nn/constraints.ts';
 import { train, evaluateMse, type TrainingData } from '../../src/train/trainer.ts';
 import { fitModel, prepareData } from '../../src/train/pipeline.ts';
 import { MinMaxScaler } from '../../src/train/scaler.ts';
-import { generateCstrDataset } from '../../src/systems/cstr.ts';
-import type { SequenceDataset } from '../../src/systems/dataset.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { smallCstr } from '../helpers.ts';
 
-/** A small CSTR subset (every 12th sample) so the tests stay fast. */
-function smallCstr(): SequenceDataset {
-  const d = generateCstrDataset();
-  const keep = Array.from({ length: Math.floor(d.count / 12) }, (_, i) => i * 12);
-  const s = d.steps;
-  const inputs = new Float64Array(keep.length * s * d.inputSize), targets = new Float64Array(keep.length * s * d.outputSize);
-  keep.forEach((k, i) => {
-    inputs.set(d.inputs.subarray(k * s * d.inputSize, (k + 1) * s * d.inputSize), i * s * d.inputSize);
-    targets.set(d.targets.subarray(k * s * d.outputSize, (k + 1) * s * d.outputSize), i * s * d.outputSize);
-  });
-  return { ...d, count: keep.length, inputs, targets };
-}
 
-const small = smallCstr();
+const small = smallCstr(12);
 
 test('same seed, same data -> bit-identical model; other seed -> different', () => {
   const run = (seed: number) => fitModel(small, { kind: 'iclrnn', hidden: 8, layers: 2, epochs: 3, batchSize: 64, learningRate: 3e-3, seed });

@@ -52,7 +52,8 @@ export function dataOptionsFrom(f: { system: string; data?: string; inputs?: str
   };
 }
 
-function addDataFlags(c: Command): Command {
+/** Adds the shared data flags (--data, --inputs, --outputs, --window, --stride, --split-seed). */
+export function addDataFlags(c: Command): Command {
   return c
     .option('--data <file>', 'data file (.mat or .csv) for energy, solar and timeseries')
     .option('--inputs <cols>', 'timeseries: comma-separated input columns')

@@ -32,7 +32,7 @@ import type { TrainingData } from '../../train/trainer.ts';
 import { addCommands } from '../main.ts';
 import { loadSystem, SYSTEMS } from '../systems.ts';
 import { emit, fmt, nonNegativeInt, numberList, numberOption, positive, positiveInt, progressBar, UsageError } from '../util.ts';
-import { dataOptionsFrom, readJsonFile } from './core.ts';
+import { addDataFlags, dataOptionsFrom, readJsonFile } from './core.ts';
 import { addDemoStage } from './demo.ts';
 import { certify } from '../../certify/certify.ts';
 
@@ -67,15 +67,6 @@ interface SweepFlags {
   json?: boolean;
 }
 
-function addDataFlags(c: Command): Command {
-  return c
-    .option('--data <file>', 'data file (.mat or .csv) for energy, solar and timeseries')
-    .option('--inputs <cols>', 'timeseries: comma-separated input columns')
-    .option('--outputs <cols>', 'timeseries: comma-separated output columns')
-    .option('--window <n>', 'timeseries/solar: steps per sequence')
-    .option('--stride <n>', 'timeseries: steps between window starts')
-    .option('--split-seed <n>', 'seed of the train/validation/test split', '0');
-}
 
 /** A scaled model's certified Lipschitz upper bound; null with a reason when none is available. */
 function certifiedUpperBound(model: SequenceModel, steps: number): { value: number | null; reason: string | null } {
