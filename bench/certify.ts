@@ -5,13 +5,14 @@
  * time to certify the 2 x 64 ICLRNN (global and local). Prints JSON and writes
  * bench/results/certify.json.
  *
- * Usage: node --import tsx bench/certify.ts [--epochs 1] [--cache DIR] [--kinds iclrnn,rnn] [--noises 0,0.9]
+ * Usage: node --import tsx bench/certify.ts [--epochs 1] [--cache DIR] [--kinds iclrnn,rnn] [--noises 0,0.9] [--merge]
  * `--epochs 200` gives the full table (hours of training on 2 cores; `--cache DIR` keeps the trained
- * models, named `<kind>-noise<sigma>-e<epochs>-seed0.json`, and reuses them).
+ * models, named `<kind>-noise<sigma>-e<epochs>-seed0.json`, and reuses them; `--merge` keeps the
+ * rows of kinds not run this time from the previous results file of the same epochs).
  * The default (1 epoch, lighter attack, recurrent bound for the global certificate only) is the
  * quick run (about 3 minutes on 2 idle cores).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certify } from '../src/certify/certify.ts';
 import { lipschitzAttack } from '../src/certify/empirical.ts';
@@ -102,6 +103,18 @@ export async function run(): Promise<Record<string, unknown>> {
         };
       }
     }
+  // --merge: keep the rows (and timing) of other kinds / noises from the previous results file
+  if (process.argv.includes('--merge')) {
+    const prevPath = new URL('./results/certify.json', import.meta.url).pathname;
+    if (existsSync(prevPath)) {
+      const prev = JSON.parse(readFileSync(prevPath, 'utf8')) as { epochs?: number; timing?: Record<string, unknown> | null; models?: Record<string, unknown>[] };
+      if (prev.epochs === epochs) {
+        const have = new Set(rows.map((r) => `${r.kind}/${r.noise}`));
+        rows.unshift(...(prev.models ?? []).filter((r) => !have.has(`${r.kind}/${r.noise}`)));
+        timing = timing ?? prev.timing ?? null;
+      }
+    }
+  }
   const result = { benchmark: 'certify', epochs, steps, attack, norm: 'l2 over the whole sequence, scaled space', timing, models: rows };
   writeResult('certify', result);
   return result;

@@ -313,6 +313,7 @@ export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackR
       }
       for (let p = 0; p < d; p++) den += (pair[d + p] - pair[p]) ** 2;
       const r = den > 0 ? Math.sqrt(num / den) : 0;
+      if (!Number.isFinite(r)) return;
       if (r > best) {
         best = r;
         bestX.set(pair.subarray(0, d));

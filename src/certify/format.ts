@@ -29,9 +29,10 @@ export function formatCertificate(r: CertificateReport, title = 'certificate'): 
   const g = D.global;
   row('upper bound (certified, global)', f(L.upperBound), L.upperBound === null ? `none: ${L.upperBoundReason}` : `${g.method}; product ${f(g.product)}, unrolled ${f(g.unrolled)}, recurrent ${f(g.recurrent)}; ${f(g.seconds, 3)} s`);
   if (L.upperBound !== null && L.attack) row('  gap upper / attack', f(L.upperBound / L.attack), '1 = tight');
-  if (D.domain) row(`domain [${D.domain.low}, ${D.domain.high}] (certified)`, f(L.domain), `${D.domain.method ?? 'none'}; ReLU sites active/inactive/unstable ${D.domain.sites.reluActive}/${D.domain.sites.reluInactive}/${D.domain.sites.reluUnstable}; ${f(D.domain.seconds, 3)} s`);
+  if (D.domain && L.domain === null) row(`domain [${D.domain.low}, ${D.domain.high}] (certified)`, '-', `none: ${D.domain.reason}`);
+  else if (D.domain) row(`domain [${D.domain.low}, ${D.domain.high}] (certified)`, f(L.domain), `${D.domain.method ?? 'none'}; ReLU sites active/inactive/unstable ${D.domain.sites.reluActive}/${D.domain.sites.reluInactive}/${D.domain.sites.reluUnstable}; ${f(D.domain.seconds, 3)} s`);
   if (D.local)
-    row(`local r=${D.local.radius} (certified)`, f(L.local), `${D.local.method ?? 'none'}; attack in box ${f(D.local.attack)}; unstable ReLU sites ${D.local.sites.reluUnstable}; ${f(D.local.seconds, 3)} s`);
+    row(`local r=${D.local.radius} (certified)`, f(L.local), L.local === null ? `none: ${D.local.reason}` : `${D.local.method}; attack in box ${f(D.local.attack)}; unstable ReLU sites ${D.local.sites.reluUnstable}; ${f(D.local.seconds, 3)} s`);
   else row('local (certified)', '-', 'pass a centre and radius (--local-input FILE --radius R)');
   lines.push(`  total ${f(r.seconds, 3)} s`);
   return lines.join('\n');

@@ -24,7 +24,7 @@
  * (reverse topological order; each multiplier is the scalar optimum for the site's current
  * Schur-complement cost, inflated by a factor (1 + delta) plus kappa times its coupling to the sites
  * not yet eliminated, which keeps every pivot negative; per step the recipe giving the smallest
- * `P_{t-1}` is kept, see DEFAULT_KAPPAS), then `P_{t-1}` is the smallest matrix
+ * `P_{t-1}` is kept; several recipe sets are tried and the best certificate wins, see RECIPE_SETS), then `P_{t-1}` is the smallest matrix
  * (Loewner order) that satisfies the inequality, from the Schur complement in `e_t`. The smallest
  * feasible gamma is found by bisection. Every pivot and Cholesky factorisation is required to hold
  * with a relative slack of 1e-9, and every `P_{t-1}` is enlarged by the same relative amount, so that
@@ -282,6 +282,11 @@ const SLACK = 1e-9;
  * cost `q (1 + delta) + kappa * coupling`; the one giving the smallest `P_{t-1}` is kept.
  */
 export const DEFAULT_KAPPAS: [number, number][] = [[0, 0], [1, 0], [1, 1], [0.3, 0.3]];
+/**
+ * The recipe sets tried one after the other (each a full certificate; the smallest gamma wins). The
+ * second set (strong coupling weights) suits state-space cells such as the Lipschitz RNN.
+ */
+export const RECIPE_SETS: [number, number][][] = [DEFAULT_KAPPAS, [[10, 3], [3, 0], [10, 0], [3, 3], [0, 10]]];
 
 /**
  * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
@@ -324,6 +329,7 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
   const wOff = no;
   // eliminate sites in reverse order, adding each site's multiplier terms just before
   const active = new Uint8Array(N).fill(1);
+  const nzIdx = new Int32Array(N), nzVal = new Float64Array(N);
   for (let i = nw - 1; i >= 0; i--) {
     const wi = wOff + i;
     const a = alpha[i], b = beta[i];
@@ -371,19 +377,26 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
     const piv = K[wi * N + wi];
     active[wi] = 0;
     // gather the non-zeros of the pivot row among active indices
-    const nz: number[] = [];
-    for (let c = 0; c < N; c++) if (active[c] && K[wi * N + c] !== 0) nz.push(c);
-    if (nz.length === 0) {
+    let nnz = 0;
+    const prow = wi * N;
+    for (let c = 0; c < N; c++) {
+      const v = K[prow + c];
+      if (v !== 0 && active[c]) {
+        nzIdx[nnz] = c;
+        nzVal[nnz] = v;
+        nnz++;
+      }
+    }
+    if (nnz === 0) {
       if (piv > 0) return null;
       continue;
     }
     if (!(piv < -SLACK * scale)) return null;
     const inv = 1 / piv;
-    for (const r of nz) {
-      const f = K[r * N + wi] * inv;
-      if (f === 0) continue;
-      const o = r * N;
-      for (const c of nz) K[o + c] -= f * K[wi * N + c];
+    for (let x = 0; x < nnz; x++) {
+      const f = nzVal[x] * inv;
+      const o = nzIdx[x] * N;
+      for (let y = 0; y < nnz; y++) K[o + nzIdx[y]] -= f * nzVal[y];
     }
   }
   // remaining: G over (s, e). Need g2 I - G_ee > 0 and P_{t-1} = G_ss + G_se (g2 I - G_ee)^{-1} G_es
@@ -620,6 +633,20 @@ export interface LfrBound {
 
 /** Bisection of {@link lfrBound} on one LFR. */
 function lfrBoundOf(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], o: LfrBoundOptions): LfrBound {
+  const sets = o.kappas ? [o.kappas] : lfr.N > 300 ? RECIPE_SETS.map((r) => r.slice(0, 2)) : RECIPE_SETS;
+  let best: LfrBound = lfrBoundSet(lfr, ranges, { ...o, kappas: sets[0] });
+  for (const kappas of sets.slice(1)) {
+    // later sets only have to beat the best certificate so far
+    const cap: number | undefined = best.value ?? o.maxGamma;
+    const r = lfrBoundSet(lfr, ranges, { ...o, kappas, maxGamma: cap, hi: Math.min(o.hi, cap ?? Infinity) });
+    const iterations = best.iterations + r.iterations;
+    best = r.value !== null && (best.value === null || r.value < best.value) ? { ...r, iterations } : { ...best, iterations };
+  }
+  return best;
+}
+
+/** Bisection with one set of multiplier recipes. */
+function lfrBoundSet(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], o: LfrBoundOptions): LfrBound {
   for (const r of ranges)
     for (let i = 0; i < lfr.nw; i++)
       if (!Number.isFinite(r.alpha[i]) || !Number.isFinite(r.beta[i]))

@@ -640,8 +640,10 @@ function multiply(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JBou
             bestC = cst;
           }
         }
+        // no finite plane (overflowing values): fall back to the constant interval bound
+        if (!bestA || !Number.isFinite(bestVal)) return { A: new Float64Array(d), C: lower ? v.l[c] : v.u[c] };
         const w = 8 * Number.EPSILON * (Math.abs(bestC) + 1e-300);
-        return { A: bestA!, C: lower ? bestC - w : bestC + w };
+        return { A: bestA, C: lower ? bestC - w : bestC + w };
       };
       const lb2 = best([[la, lb], [ua, ub]], true);
       const ub2 = best([[ua, lb], [la, ub]], false);

@@ -7,6 +7,7 @@ import { certify } from '../../src/certify/certify.ts';
 import { lipschitzAttack, pairRatios } from '../../src/certify/empirical.ts';
 import { propagateModel, boxAround } from '../../src/certify/propagate.ts';
 import { lfrBound } from '../../src/certify/lfr.ts';
+import { certifiedNorm } from '../../src/certify/spectral.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -236,4 +237,25 @@ test('report: norm and space are stated; steps default from metadata; ICLSTM glo
   assert.ok(q.lipschitz.domain !== null && Number.isFinite(q.lipschitz.domain));
   assert.throws(() => certify(m, { steps: 0 }), RangeError);
   assert.throws(() => certify(m, { steps: 2, local: { center: new Float64Array(3), radius: 0.1 } }), RangeError);
+});
+
+test('local bounds shrink to the Jacobian norm at the centre as the radius goes to 0 (every kind)', () => {
+  for (const kind of MODEL_KINDS) {
+    const model = randomModel(kind, 21, { hidden: 4, layers: 2, inputSize: 2, outputSize: 2 });
+    const steps = 3, d = 6;
+    const rng = new Rng(8);
+    const center = new Float64Array(d).map(() => rng.uniformIn(0.2, 0.8));
+    // ||J(centre)||: the enclosure of a zero-radius box is the exact Jacobian
+    const J = propagateModel(model, steps, boxAround(center, 0)).jacobian;
+    const jn = certifiedNorm(J.C, steps * 2, d).estimate;
+    let prev = Infinity;
+    for (const radius of [1e-2, 1e-3, 1e-5]) {
+      const r = certify(model, { steps, attack: false, jensen: false, sampleCount: 10, domainBound: false, local: { center, radius } });
+      const loc = r.lipschitz.local!;
+      assert.ok(loc >= jn * (1 - 1e-9), `${kind} r=${radius}: local ${loc} < ||J|| ${jn}`);
+      assert.ok(loc <= prev * (1 + 1e-6), `${kind}: local bound grew as the box shrank (${prev} -> ${loc})`);
+      prev = loc;
+    }
+    assert.ok(prev <= jn * 1.01 + 1e-9, `${kind}: local bound ${prev} at r=1e-5 vs ||J|| ${jn}`);
+  }
 });
