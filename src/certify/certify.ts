@@ -92,7 +92,10 @@ export interface BoundDetail {
   product: number | null;
   unrolled: number | null;
   recurrent: number | null;
-  /** Which component gave the value. */
+  /**
+   * Which component gave the value (`global`: a cap inherited from a larger set, i.e. the global
+   * bound, or for a local box inside the domain the domain bound).
+   */
   method: 'product' | 'unrolled' | 'recurrent' | 'global' | null;
   /** Why the recurrent (LFR) component is missing or not better, when it is. */
   recurrentNote: string | null;
