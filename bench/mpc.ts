@@ -19,7 +19,9 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { summarizeClosedLoop } from '../src/control/closed-loop.ts';
-import { CSTR_LMPC, createCstrLmpc, runCstrClosedLoop, type CstrLmpcOptions } from '../src/control/cstr-lmpc.ts';
+import {
+  CSTR_LMPC, CSTR_SAFETY_STATES, createCstrLmpc, createSafeCstrLmpc, estimateCstrPredictionError, runCstrClosedLoop, type CstrLmpcOptions,
+} from '../src/control/cstr-lmpc.ts';
 import type { ModelPredictor } from '../src/control/predictors.ts';
 import { loadModel } from '../src/io/model-file.ts';
 import type { BuiltinModelKind } from '../src/nn/models.ts';
@@ -43,6 +45,10 @@ interface RunRecord {
   evaluations: number[];
   statuses: Record<string, number>;
   jacobians?: { computed: number; reused: number };
+  /** Safety variants: V on the true trajectory. */
+  maxV?: number;
+  leftStabilityRegion?: boolean;
+  fallbackSteps?: number;
 }
 
 function stats(xs: number[]): { median: number; mean: number; max: number } {
@@ -100,6 +106,31 @@ export async function run(): Promise<Record<string, unknown>> {
     const ms = last.flatMap((r) => r.ms);
     process.stderr.write(`mpc bench: ${name} N=${horizon} ${variant}: median ${round(median(ms), 3)} ms, max ${round(Math.max(...ms), 3)} ms, steps ${last.map((r) => (r.converged ? r.steps : `>${r.steps}`)).join('/')}\n`);
   };
+  /**
+   * The safe (tightened) learned-model LMPC of issue 16, horizon 2, from the four safety states: the
+   * error bound is estimated once per model (not timed); the timed controller gets it as a number.
+   */
+  const runSafe = (name: string, source: ScaledModel) => {
+    const t0 = Date.now();
+    const estimate = estimateCstrPredictionError(source);
+    const estimateSeconds = (Date.now() - t0) / 1000;
+    for (const x0 of CSTR_SAFETY_STATES) {
+      runCstrClosedLoop(createSafeCstrLmpc(source, { errorBound: estimate }).controller, x0);
+      const made = createSafeCstrLmpc(source, { errorBound: estimate });
+      const r = runCstrClosedLoop(made.controller, x0);
+      const s = summarizeClosedLoop(r);
+      records.push({
+        predictor: name, variant: 'tightened', horizon: 2, x0: [...x0], converged: r.converged, steps: r.steps, finalState: r.finalState.map((v) => round(v, 6)),
+        ms: r.solveSeconds.map((v) => round(v * 1e3)), iterations: r.iterations, evaluations: r.evaluations, statuses: s.solverStatus,
+        maxV: round(r.lyapunov.maxV, 6), leftStabilityRegion: r.lyapunov.exited, fallbackSteps: s.fallbacks,
+      });
+    }
+    const last = records.slice(-CSTR_SAFETY_STATES.length);
+    const ms = last.flatMap((r) => r.ms);
+    process.stderr.write(`mpc bench: ${name} N=2 tightened (eta ${round(estimate.errorBound, 4)}, estimated in ${estimateSeconds} s): median ${round(median(ms), 3)} ms, max ${round(Math.max(...ms), 3)} ms, max V ${last.map((r) => r.maxV).join('/')}, steps ${last.map((r) => (r.converged ? r.steps : `>${r.steps}`)).join('/')}\n`);
+    safetyInfo[name] = { errorBound: estimate.errorBound, maxObserved: estimate.maxObserved, samples: estimate.samples, estimateSeconds };
+  };
+  const safetyInfo: Record<string, unknown> = {};
   const sources: [string, ScaledModel | 'first-principles'][] = [['first-principles', 'first-principles'], ...kinds.map((k) => [k, models[k]] as [string, ScaledModel])];
   for (const [name, src] of sources) {
     for (const N of horizons) runOne(name, src, N, 'gauss-newton', {});
@@ -108,6 +139,7 @@ export async function run(): Promise<Record<string, unknown>> {
       runOne(name, src, 2, 'adjoint-bfgs', { solver: { derivatives: 'adjoint' } });
       if (name === 'iclrnn' || name === 'icrnn') runOne(name, src, 2, 'gauss-newton-no-reuse', { predictor: { reuseJacobians: false } });
     }
+    if (src !== 'first-principles' && arg('--safety', 'on') !== 'off') runSafe(name, src);
   }
 
   // ---------- summary ----------
@@ -132,9 +164,11 @@ export async function run(): Promise<Record<string, unknown>> {
       evaluations: { median: median(ev), mean: round(ev.reduce((a, b) => a + b, 0) / ev.length, 3) },
       solverStatus: statuses,
       jacobianReuse: rs[0].jacobians ? rs.reduce((a, r) => ({ computed: a.computed + r.jacobians!.computed, reused: a.reused + r.jacobians!.reused }), { computed: 0, reused: 0 }) : null,
+      ...(variant === 'tightened' ? { maxV: rs.map((r) => r.maxV), leftStabilityRegion: rs.some((r) => r.leftStabilityRegion), fallbackSteps: rs.reduce((a, r) => a + (r.fallbackSteps ?? 0), 0) } : {}),
     });
   }
   const iclrnn2 = table.find((t) => t.predictor === 'iclrnn' && t.variant === 'gauss-newton' && t.horizon === 2) as { msPerStep: { median: number } } | undefined;
+  const iclrnnSafe = table.find((t) => t.predictor === 'iclrnn' && t.variant === 'tightened') as { msPerStep: { median: number }; leftStabilityRegion: boolean } | undefined;
   const result = {
     benchmark: 'mpc',
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? null, loadAverageAtEnd: loadavg().map((v) => round(v, 3)) },
@@ -147,12 +181,15 @@ export async function run(): Promise<Record<string, unknown>> {
         bfgs: 'same exact gradients, BFGS Hessian',
         'adjoint-bfgs': 'reverse-mode (adjoint) gradients through the SequenceModel, BFGS Hessian',
         'gauss-newton-no-reuse': 'Gauss-Newton without reusing Jacobians across equal activation patterns',
+        tightened: 'issue 16: the safe learned-model LMPC (Lyapunov constraint tightened by the estimated model error bound, first-principles backup, monitor), horizon 2, from the four safety states (1.5,-70), (-1.5,70), (1.2,-60), (-1.2,60)',
       },
+      safety: safetyInfo,
     },
     table,
     runs: records,
     targets: {
       iclrnnHorizon2MedianMs: { target: 1, measured: iclrnn2?.msPerStep.median ?? null },
+      iclrnnTightenedHorizon2MedianMs: { target: 1, measured: iclrnnSafe?.msPerStep.median ?? null, leftStabilityRegion: iclrnnSafe?.leftStabilityRegion ?? null },
       peer: { slsqpFiniteDifferencePytorchMs: 25, slsqpFirstPrinciplesMs: 12, referenceIpoptKerasSeconds: 72, stepsToTarget: '12-15' },
       speedupVsPeerSlsqp: iclrnn2 ? round(25 / iclrnn2.msPerStep.median, 3) : null,
     },

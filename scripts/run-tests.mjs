@@ -20,5 +20,7 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// ICLRNN_FROM_SOURCE=1: tests that spawn bin/iclrnn.mjs run the current sources (no rebuild needed);
+// the packaging suite (test/package/) clears it to test dist/ and the packed tarball.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
 process.exit(r.status ?? 1);

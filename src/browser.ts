@@ -1,36 +1,41 @@
 /**
- * The browser-safe public API of iclrnn: models, training, certificates, MPC, systems, reports and
- * the (pure) model-file format. Nothing here imports a Node API, so a bundler can ship it to a web
- * page (test/browser.test.ts bundles it for the browser and runs it without Node globals).
+ * iclrnn for the browser (`import ... from 'iclrnn/browser'`): the root API without the file I/O.
+ * Nothing here imports a Node API, so a bundler can ship it to a web page (test/browser.test.ts and
+ * the packaging test bundle it and run it with no Node globals). Every name is listed explicitly:
+ * what is not listed here is internal and may change without notice.
+ *
  * @packageDocumentation
  */
-export { Rng } from './core/rng.ts';
-export { kernels, setKernels, jsKernels, matmul, matmulTransA, matmulTransB, type Kernels } from './core/kernels.ts';
-export { largestSingularValue, powerIteration, symmetricEigenvalues, orthogonal, gram, norm2 } from './core/linalg.ts';
-export type { Parameter } from './nn/parameter.ts';
-export { NonNegative, SpectralNormalize, constraintFromConfig, type Constraint, type ConstraintConfig, type SpectralMode } from './nn/constraints.ts';
-export type { Activation, CellConfig, RecurrentCell } from './nn/cell.ts';
-export { SimpleCell } from './nn/simple-cell.ts';
-export { LstmCell } from './nn/lstm-cell.ts';
-export { LipschitzCell } from './nn/lipschitz-cell.ts';
-export { IcrnnCell } from './nn/icrnn-cell.ts';
-export { IclstmCell } from './nn/iclstm-cell.ts';
-export { Dense, type DenseConfig } from './nn/dense.ts';
-export { SequenceModel, createCell, toTimeMajor, toBatchMajor, validateSpec, type ModelKind, type ModelSpec, type NamedParameter } from './nn/model.ts';
-export { buildModel, modelSpec, isInputConvexKind, MODEL_KINDS, type BuiltinModelKind, type BuildOptions } from './nn/models.ts';
-export { MinMaxScaler, type MinMaxScalerConfig } from './train/scaler.ts';
-export { Adam, Sgd, createOptimizer, type Optimizer, type OptimizerConfig } from './train/optimizers.ts';
-export { train, evaluateMse, gatherTimeMajor, type TrainOptions, type TrainHistory, type TrainingData, type EpochInfo } from './train/trainer.ts';
-export { prepareData, fitModel, testMseOf, predictPhysical, type ScaledModel, type PreparedData, type FitOptions, type FitResult } from './train/pipeline.ts';
-export * from './systems/dataset.ts';
-export * from './systems/split.ts';
-export * from './systems/cstr.ts';
+
+// Models: build, inspect.
+export { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind, type BuildOptions } from './nn/models.ts';
+export type { SequenceModel, ModelSpec, ModelKind, NamedParameter } from './nn/model.ts';
+
+// Training, evaluation and prediction.
+export { fitModel, predictPhysical, testMseOf, type FitOptions, type FitResult, type ScaledModel, type PreparedData } from './train/pipeline.ts';
+export type { TrainHistory, EpochInfo, TrainingData } from './train/trainer.ts';
+
+// The model-file format (pure JSON; saveModel / loadModel in the Node entry write and read files).
 export { modelToJson, modelFromJson, MODEL_FORMAT_VERSION, type ModelFileJson, type ModelMetadata, type StoredModel } from './io/model-format.ts';
-export { DataError } from './io/errors.ts';
-export * from './report/index.ts';
-export * from './train/sweep.ts';
-export * from './control/index.ts';
-export * from './systems/energy.ts';
-export * from './systems/solar.ts';
-export { windowedDataset, type NumericMatrix } from './systems/timeseries.ts';
-export * from './certify/index.ts';
+
+// Data sets: the CSTR simulator and the windowing of measured series (energy, solar, any time series).
+export type { SequenceDataset } from './systems/dataset.ts';
+export { generateCstrDataset, simulateCstr, type CstrDataset, type CstrDatasetOptions, type CstrSimulationOptions, type CstrTrajectory } from './systems/cstr.ts';
+export { energyDataset, type EnergyOptions } from './systems/energy.ts';
+export { solarDataset, type SolarDataset, type SolarOptions } from './systems/solar.ts';
+export { windowedDataset, type WindowOptions, type NumericMatrix, type ColumnSource } from './systems/timeseries.ts';
+
+// Certificates.
+export { certify, type CertifyOptions, type CertificateReport, type BoundDetail } from './certify/certify.ts';
+export { formatCertificate } from './certify/format.ts';
+
+// Model predictive control.
+export { Mpc, type MpcProblem, type MpcSolution, type MpcSolverOptions } from './control/mpc.ts';
+export { closedLoop, summarizeClosedLoop, type Plant, type Controller, type ControlStep, type ClosedLoopOptions, type ClosedLoopResult, type ClosedLoopSummary } from './control/closed-loop.ts';
+export { createCstrLmpc, runCstrClosedLoop, CSTR_LMPC, type CstrLmpcOptions, type CstrClosedLoopOptions, type CstrClosedLoopResult } from './control/cstr-lmpc.ts';
+
+// Robustness sweeps.
+export { runSweep, type RunSweepOptions, type SweepOutcome, type SweepResults, type SweepCellSpec, type SweepCellResult } from './train/sweep.ts';
+
+// Errors: every problem a user can fix is a ValidationError.
+export { ValidationError, DataError, ModelFileError, isValidationError, type ErrorContext } from './core/errors.ts';

@@ -37,6 +37,7 @@ import { propagateModel, type InputBox, type PropagationResult, type SiteStats }
 import { productBound, type MatrixNorm } from './product.ts';
 import { lfrBound } from './lfr.ts';
 import { certifiedNorm } from './spectral.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** The norm and space every Lipschitz number of the report refers to. */
 export const CERTIFIED_SPACE =
@@ -202,6 +203,13 @@ function boxBound(
  * @param modelOrStored a SequenceModel, or a stored model (`loadModel`) whose metadata gives the
  *   default sequence length
  * @param metadata model-file metadata (overrides the stored model's), used for the default `steps`
+ *
+ * @example
+ * ```ts
+ * const fit = fitModel(generateCstrDataset(), { kind: 'iclrnn', hidden: 16, layers: 1, epochs: 5, seed: 0 });
+ * const report = certify(fit.model, { steps: 10 });
+ * console.log(report.convex, report.lipschitz.attack, report.lipschitz.upperBound);
+ * ```
  */
 export function certify(
   modelOrStored: SequenceModel | { model: SequenceModel; metadata?: ModelMetadata },
@@ -210,13 +218,14 @@ export function certify(
 ): CertificateReport {
   const t0 = now();
   const model: SequenceModel = 'cells' in modelOrStored ? modelOrStored : modelOrStored.model;
+  model.requireStacked('certify');
   if (!('cells' in modelOrStored)) metadata = metadata ?? modelOrStored.metadata ?? null;
   const steps = options.steps ?? defaultSteps(metadata);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`certify: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`certify: steps must be a positive integer, got ${steps}`);
   const n = model.inputSize, m = model.outputSize, d = steps * n;
   const seed = options.seed ?? 0;
   const low = options.domain?.low ?? 0, high = options.domain?.high ?? 1;
-  if (!(high > low)) throw new RangeError(`certify: domain high (${high}) must exceed low (${low})`);
+  if (!(high > low)) throw new ValidationError(`certify: domain high (${high}) must exceed low (${low})`);
   const tolerance = options.tolerance ?? 1e-2;
   const lfrOpt = options.lfr ?? true;
   const useLfr = (scope: 'global' | 'domain' | 'local') => (Array.isArray(lfrOpt) ? lfrOpt.includes(scope) : lfrOpt);
@@ -252,8 +261,8 @@ export function certify(
   let local: CertificateReport['lipschitz']['details']['local'] = null;
   if (options.local) {
     const { center, radius } = options.local;
-    if (center.length !== d) throw new RangeError(`certify: local centre has ${center.length} values, expected steps * inputSize = ${d}`);
-    if (!(radius >= 0) || !Number.isFinite(radius)) throw new RangeError(`certify: local radius must be a finite number >= 0, got ${radius}`);
+    if (center.length !== d) throw new ValidationError(`certify: local centre has ${center.length} values, expected steps * inputSize = ${d}`);
+    if (!(radius >= 0) || !Number.isFinite(radius)) throw new ValidationError(`certify: local radius must be a finite number >= 0, got ${radius}`);
     const box = { center: Float64Array.from(center), radius: new Float64Array(d).fill(radius) };
     let la: number | null = null;
     if (options.attack !== false && radius > 0) {

@@ -30,6 +30,7 @@ import { LstmCell } from '../nn/lstm-cell.ts';
 import { LipschitzCell } from '../nn/lipschitz-cell.ts';
 import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Curvature class of a quantity. */
 export const Curvature = { Constant: 0, Affine: 1, Convex: 2, Unknown: 3 } as const;
@@ -146,7 +147,8 @@ const max = (a: number, b: number) => (a > b ? a : b);
 
 /** Proves (or refutes the proof of) convexity of every output in the input sequence over `steps` steps. */
 export function structuralConvexity(model: SequenceModel, steps: number): StructuralConvexity {
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`structuralConvexity: steps must be a positive integer, got ${steps}`);
+  model.requireStacked('structuralConvexity');
+  if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`structuralConvexity: steps must be a positive integer, got ${steps}`);
   const W = new Walker();
   const n = model.inputSize;
   const aug = model.spec.augmentation !== null;

@@ -7,6 +7,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Options of {@link referenceEstimate}. */
 export interface ReferenceEstimateOptions {
@@ -49,7 +50,7 @@ export function referenceEstimate(model: SequenceModel, o: ReferenceEstimateOpti
   const rng = new Rng(o.seed ?? 0);
   const low = o.low ?? 0, high = o.high ?? 1;
   let samples = o.samples;
-  if (samples && samples.length % d !== 0) throw new RangeError(`referenceEstimate: samples hold ${samples.length} values, not a multiple of steps * inputSize = ${d}`);
+  if (samples && samples.length % d !== 0) throw new ValidationError(`referenceEstimate: samples hold ${samples.length} values, not a multiple of steps * inputSize = ${d}`);
   if (!samples) {
     const count = o.count ?? 1000;
     samples = new Float64Array(count * d);

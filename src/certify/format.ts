@@ -8,7 +8,14 @@ function f(x: number | null | undefined, digits = 4): string {
   return a >= 1e5 || a < 1e-3 ? x.toExponential(digits - 1) : x.toPrecision(digits);
 }
 
-/** Formats a certificate report as an aligned plain-text table. */
+/**
+ * Formats a certificate report as an aligned plain-text table.
+ *
+ * @example
+ * ```ts
+ * console.log(formatCertificate(certify(model, { steps: 10 }), 'iclrnn.json'));
+ * ```
+ */
 export function formatCertificate(r: CertificateReport, title = 'certificate'): string {
   const L = r.lipschitz, D = L.details;
   const s = r.convexity.structural, num = r.convexity.numerical;

@@ -80,6 +80,7 @@ function sparse(rows: Float64Array, k: number, N: number): SRow[] {
 
 /** Builds the one-step LFR of a model (weights as they are now). Throws for unsupported cells. */
 export function buildStepLfr(model: SequenceModel): StepLfr {
+  model.requireStacked('buildStepLfr');
   const n = model.inputSize;
   let ns = 0, nw = 0;
   model.cells.forEach((cell, li) => {

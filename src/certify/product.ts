@@ -69,6 +69,7 @@ function mulT(a: Float64Array, b: Float64Array, T: number): Float64Array {
  * `globalBounds` (the propagation over R^d) supplies the value ranges the LSTM recurrence needs.
  */
 export function productBound(model: SequenceModel, steps: number, globalBounds: PropagationResult): ProductBound {
+  model.requireStacked('productBound');
   const T = steps, n = model.inputSize;
   const norms: MatrixNorm[] = [];
   const aug = model.spec.augmentation !== null;

@@ -39,6 +39,7 @@ import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
 import type { Activation } from '../nn/cell.ts';
 import { gamma } from './spectral.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Value bounds of a vector of k quantities, with optional linear forms in x (k x d). */
 export interface VBound {
@@ -700,9 +701,10 @@ export function propagateModel(
   model: SequenceModel, steps: number, box: InputBox,
   options: { zonotope?: boolean; maxZonotopeSymbols?: number } = {},
 ): PropagationResult {
+  model.requireStacked('propagateModel');
   const n = model.inputSize, m = model.outputSize;
   if (box.center.length !== steps * n || box.radius.length !== steps * n)
-    throw new RangeError(`propagate: box has ${box.center.length} coordinates, expected steps * inputSize = ${steps * n}`);
+    throw new ValidationError(`propagate: box has ${box.center.length} coordinates, expected steps * inputSize = ${steps * n}`);
   // zonotopes when the box is bounded and the number of relaxations is moderate
   let symbols = 0;
   for (const cell of model.cells) {

@@ -18,6 +18,7 @@
  *
  * Matrices are row-major Float64Array with explicit (rows, cols).
  */
+import { ValidationError } from '../core/errors.ts';
 
 const U = 2 ** -53;
 
@@ -233,7 +234,7 @@ export function nonNegativeSpectralNormBound(a: Float64Array, rows: number, cols
   if (rows === 0 || cols === 0) return { estimate: 0, upper: 0 };
   for (let i = 0; i < a.length; i++) {
     if (!(a[i] >= 0)) {
-      if (Number.isNaN(a[i]) || a[i] < 0) throw new RangeError(`nonNegativeSpectralNormBound: entry ${i} is ${a[i]}`);
+      if (Number.isNaN(a[i]) || a[i] < 0) throw new ValidationError(`nonNegativeSpectralNormBound: entry ${i} is ${a[i]}`);
     }
     if (a[i] === Infinity) return { estimate: Infinity, upper: Infinity };
   }

@@ -6,6 +6,7 @@
  * Browser-safe: no Node APIs.
  */
 import { Rng } from '../core/rng.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** The process being controlled. */
 export interface Plant {
@@ -110,22 +111,29 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * Runs `plant` under `controller` from `options.x0`: at each step, stop if the state is in the target,
  * else ask the controller for an input (timed), check it against the bounds, draw the noise and advance
  * the plant one period. Stops at the target or after `maxSteps` steps.
- * @throws RangeError on a bad x0, maxSteps or noise; whatever the controller or plant throws
+ * @throws ValidationError on a bad x0, maxSteps or noise; whatever the controller or plant throws
+ *
+ * @example
+ * ```ts
+ * import { closedLoop, createCstrLmpc, cstrPlant } from 'iclrnn/control';
+ * const run = closedLoop(cstrPlant(), createCstrLmpc('first-principles'), { x0: [1.5, -70], maxSteps: 30 });
+ * console.log(run.x.length, summarizeClosedLoop(run).solveSeconds.median);
+ * ```
  */
 export function closedLoop(plant: Plant, controller: Controller, options: ClosedLoopOptions): ClosedLoopResult {
   const nx = plant.stateSize, nu = plant.inputSize;
   const x0 = options.x0;
-  if (!x0 || x0.length !== nx) throw new RangeError(`closedLoop: x0 must have ${nx} entries`);
-  for (let i = 0; i < nx; i++) if (!Number.isFinite(x0[i])) throw new RangeError(`closedLoop: x0[${i}] is not finite`);
+  if (!x0 || x0.length !== nx) throw new ValidationError(`closedLoop: x0 must have ${nx} entries`);
+  for (let i = 0; i < nx; i++) if (!Number.isFinite(x0[i])) throw new ValidationError(`closedLoop: x0[${i}] is not finite`);
   const maxSteps = options.maxSteps ?? 20;
-  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`closedLoop: maxSteps must be a non-negative integer, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new ValidationError(`closedLoop: maxSteps must be a non-negative integer, got ${maxSteps}`);
   let noiseBounds: Float64Array | null = null;
   let rng: Rng | null = null;
   if (options.noise) {
     const b = options.noise.bounds;
-    if (!b || b.length !== nx) throw new RangeError(`closedLoop: noise.bounds must have ${nx} entries`);
+    if (!b || b.length !== nx) throw new ValidationError(`closedLoop: noise.bounds must have ${nx} entries`);
     noiseBounds = Float64Array.from(b);
-    for (let i = 0; i < nx; i++) if (!(noiseBounds[i] >= 0) || !Number.isFinite(noiseBounds[i])) throw new RangeError('closedLoop: noise bounds must be finite and >= 0');
+    for (let i = 0; i < nx; i++) if (!(noiseBounds[i] >= 0) || !Number.isFinite(noiseBounds[i])) throw new ValidationError('closedLoop: noise bounds must be finite and >= 0');
     rng = new Rng(options.noise.seed ?? 0);
   }
   const bounds = controller.inputBounds;
@@ -193,7 +201,15 @@ function stats(xs: number[]): { median: number; mean: number; max: number } {
   };
 }
 
-/** Median / mean / max solve seconds and iterations, status counts. */
+/**
+ * Median / mean / max solve seconds and iterations, status counts.
+ *
+ * @example
+ * ```ts
+ * const s = summarizeClosedLoop(run);
+ * console.log(s.converged, s.steps, s.solveSeconds.median);
+ * ```
+ */
 export function summarizeClosedLoop(r: ClosedLoopResult): ClosedLoopSummary {
   const solverStatus: Record<string, number> = {};
   for (const s of r.statuses) solverStatus[s] = (solverStatus[s] ?? 0) + 1;

@@ -5,3 +5,5 @@ export * from './predictors.ts';
 export * from './mpc.ts';
 export * from './closed-loop.ts';
 export * from './cstr-lmpc.ts';
+export * from './robust.ts';
+export * from './study.ts';

@@ -8,6 +8,7 @@
  */
 import { SqpSolver, type NlpProblem, type SqpOptions, type SqpResult, type SqpStatus } from './nlp.ts';
 import type { Predictor } from './predictors.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Quadratic stage cost, summed over the horizon. */
 export interface QuadraticCost {
@@ -45,6 +46,21 @@ export interface LyapunovConstraint {
    * solver's tolerances are absolute); default 1 (V units).
    */
   scaleFloor?: number;
+  /**
+   * Robustness margin eta >= 0 (default 0): an assumed bound on the predictor's one-period error in
+   * the P-norm, `‖x_true_end − x_pred_end‖_P <= eta`. Since `V(x) <= (sqrt(V(x̂)) + ‖x − x̂‖_P)^2`
+   * (Cauchy-Schwarz in the P inner product), each constrained period is tightened to
+   * `V(x_pred_end_k) <= (sqrt(b_k) − eta)_+^2` with `b_k = max(decay^(k+1) V(x_now), levelFloor)`:
+   * whenever the bound holds and the solve is feasible, the TRUE state at the end of the first
+   * period has `V <= b_0`. With eta = 0 and levelFloor = 0 the constraint is the nominal one.
+   */
+  errorBound?: number;
+  /**
+   * Level floor >= 0 (default 0): the right-hand side `b_k` never drops below it, so near the
+   * set-point the controller only has to keep V inside `V <= levelFloor` (an inner level set that
+   * the error bound allows it to hold), rather than decrease V below what its model can resolve.
+   */
+  levelFloor?: number;
 }
 
 /** Options of the solver behind {@link Mpc}. */
@@ -127,8 +143,13 @@ export interface MpcSolution {
   kktResidual: number;
   /** Max constraint violation of the normalised constraints (0 when feasible). */
   constraintViolation: number;
-  /** V(x_now) and the predicted V at the end of each period; null without a Lyapunov constraint. */
-  lyapunov: { now: number; predicted: number[] } | null;
+  /**
+   * V(x_now), the predicted V at the end of each constrained-or-not period, and the right-hand
+   * side `bound[k]` each constrained period had to meet (before tightening by the error bound:
+   * with a valid error bound and a feasible solve, the true V at the end of period 0 is <=
+   * bound[0]); null without a Lyapunov constraint.
+   */
+  lyapunov: { now: number; predicted: number[]; bound: number[] } | null;
   /** Whether the solve started from a warm start (shifted previous solution or given). */
   warmStarted: boolean;
   /** Whether the solve was repeated from the centre of the box. */
@@ -147,7 +168,8 @@ export interface MpcEvaluation {
   /** Gradient of the objective w.r.t. the inputs (horizon x inputSize). */
   gradient: Float64Array;
   /**
-   * Constraint values c(u) <= 0, unnormalised: Lyapunov rows `V(x_end_k) - decay^(k+1) V(x_now)`,
+   * Constraint values c(u) <= 0, unnormalised: Lyapunov rows `V(x_end_k) - decay^(k+1) V(x_now)`
+   *   (tightened as described at {@link LyapunovConstraint.errorBound}),
    * then rate-limit rows `(u_k - u_(k-1)) / limit - 1` and `(u_(k-1) - u_k) / limit - 1`.
    */
   constraints: Float64Array;
@@ -161,9 +183,9 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 
 function toArray(name: string, v: ArrayLike<number> | undefined, n: number, def: number): Float64Array {
   if (v === undefined) return new Float64Array(n).fill(def);
-  if (v.length !== n) throw new RangeError(`MPC: ${name} has ${v.length} entries, expected ${n}`);
+  if (v.length !== n) throw new ValidationError(`MPC: ${name} has ${v.length} entries, expected ${n}`);
   const a = Float64Array.from(v);
-  for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) throw new RangeError(`MPC: ${name}[${i}] is not finite`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) throw new ValidationError(`MPC: ${name}[${i}] is not finite`);
   return a;
 }
 
@@ -174,11 +196,11 @@ function matrix(name: string, P: ArrayLike<number> | ArrayLike<ArrayLike<number>
   } else if (P.length === n) {
     for (let i = 0; i < n; i++) {
       const row = (P as ArrayLike<ArrayLike<number>>)[i];
-      if (!row || typeof row !== 'object' || row.length !== n) throw new RangeError(`MPC: ${name} must be ${n} x ${n}`);
+      if (!row || typeof row !== 'object' || row.length !== n) throw new ValidationError(`MPC: ${name} must be ${n} x ${n}`);
       for (let j = 0; j < n; j++) out[i * n + j] = row[j];
     }
-  } else throw new RangeError(`MPC: ${name} must be ${n} x ${n} (nested rows or ${n * n} numbers)`);
-  for (let i = 0; i < n * n; i++) if (!Number.isFinite(out[i])) throw new RangeError(`MPC: ${name} has a non-finite entry`);
+  } else throw new ValidationError(`MPC: ${name} must be ${n} x ${n} (nested rows or ${n * n} numbers)`);
+  for (let i = 0; i < n * n; i++) if (!Number.isFinite(out[i])) throw new ValidationError(`MPC: ${name} has a non-finite entry`);
   return out;
 }
 
@@ -205,6 +227,13 @@ function matrix(name: string, P: ArrayLike<number> | ArrayLike<ArrayLike<number>
  * brings V down as far as the model allows — never an unflagged infeasible point. When the iteration
  * limit stops the solver it applies the last iterate and says so (`fallback: 'last-iterate'`).
  * Either way it first retries from the centre of the box (see {@link MpcSolverOptions.retry}).
+ *
+ * @example
+ * ```ts
+ * const mpc = new Mpc(cstrLmpcProblem(cstrFirstPrinciplesPredictor()));  // see iclrnn/control
+ * let sol = mpc.solve([1.5, -70]);
+ * sol = mpc.solve([1.2, -55], sol.inputs);                               // warm start
+ * ```
  */
 export class Mpc {
   readonly problem: MpcProblem;
@@ -229,6 +258,11 @@ export class Mpc {
   private readonly lyapCount: number;
   private readonly decay: number;
   private readonly vFloor: number;
+  private readonly errorBound: number;
+  private readonly levelFloor: number;
+  /** Right-hand sides of the Lyapunov rows for the current state (tightened), and untightened. */
+  private readonly lyapRhs: Float64Array;
+  private readonly lyapBound: Float64Array;
   private readonly rate: Float64Array | null;
   private readonly centre: Float64Array;
   private readonly half: Float64Array;
@@ -287,14 +321,14 @@ export class Mpc {
   private lastF = 0;
 
   /**
-   * @throws RangeError on an inconsistent problem (sizes, non-finite or crossed bounds, horizon < 1,
+   * @throws ValidationError on an inconsistent problem (sizes, non-finite or crossed bounds, horizon < 1,
    *   non-positive rate limits, decay outside (0, 1])
    */
   constructor(problem: MpcProblem) {
     const p = problem.predictor;
-    if (!p || typeof p.predict !== 'function' || typeof p.adjoint !== 'function') throw new RangeError('MPC: problem.predictor must be a Predictor');
+    if (!p || typeof p.predict !== 'function' || typeof p.adjoint !== 'function') throw new ValidationError('MPC: problem.predictor must be a Predictor');
     const N = problem.horizon;
-    if (!Number.isInteger(N) || N < 1) throw new RangeError(`MPC: horizon must be a positive integer, got ${N}`);
+    if (!Number.isInteger(N) || N < 1) throw new ValidationError(`MPC: horizon must be a positive integer, got ${N}`);
     const nx = p.stateSize, nu = p.inputSize, S = p.samplesPerPeriod;
     this.problem = problem;
     this.predictor = p;
@@ -305,7 +339,7 @@ export class Mpc {
     this.n = N * nu;
     const lower = toArray('inputBounds.lower', problem.inputBounds?.lower, nu, 0);
     const upper = toArray('inputBounds.upper', problem.inputBounds?.upper, nu, 0);
-    for (let j = 0; j < nu; j++) if (!(lower[j] < upper[j])) throw new RangeError(`MPC: input ${j} has lower bound ${lower[j]} >= upper bound ${upper[j]}`);
+    for (let j = 0; j < nu; j++) if (!(lower[j] < upper[j])) throw new ValidationError(`MPC: input ${j} has lower bound ${lower[j]} >= upper bound ${upper[j]}`);
     this.inputBounds = { lower, upper };
     this.centre = new Float64Array(nu);
     this.half = new Float64Array(nu);
@@ -314,51 +348,59 @@ export class Mpc {
       this.half[j] = 0.5 * (upper[j] - lower[j]);
     }
     const c = problem.cost;
-    if (!c) throw new RangeError('MPC: problem.cost is required');
+    if (!c) throw new ValidationError('MPC: problem.cost is required');
     this.Q = toArray('cost.stateWeights', c.stateWeights, nx, 0);
     this.R = toArray('cost.inputWeights', c.inputWeights, nu, 0);
-    for (let i = 0; i < nx; i++) if (this.Q[i] < 0) throw new RangeError('MPC: cost.stateWeights must be >= 0');
-    for (let j = 0; j < nu; j++) if (this.R[j] < 0) throw new RangeError('MPC: cost.inputWeights must be >= 0');
+    for (let i = 0; i < nx; i++) if (this.Q[i] < 0) throw new ValidationError('MPC: cost.stateWeights must be >= 0');
+    for (let j = 0; j < nu; j++) if (this.R[j] < 0) throw new ValidationError('MPC: cost.inputWeights must be >= 0');
     this.xr = toArray('cost.stateReference', c.stateReference, nx, 0);
     this.ur = toArray('cost.inputReference', c.inputReference, nu, 0);
     this.costScale = c.scale ?? 1;
-    if (!(this.costScale > 0) || !Number.isFinite(this.costScale)) throw new RangeError(`MPC: cost.scale must be a finite number > 0, got ${c.scale}`);
-    if (c.samples !== undefined && c.samples !== 'all' && c.samples !== 'end') throw new RangeError(`MPC: cost.samples must be 'all' or 'end'`);
+    if (!(this.costScale > 0) || !Number.isFinite(this.costScale)) throw new ValidationError(`MPC: cost.scale must be a finite number > 0, got ${c.scale}`);
+    if (c.samples !== undefined && c.samples !== 'all' && c.samples !== 'end') throw new ValidationError(`MPC: cost.samples must be 'all' or 'end'`);
     this.samplesAll = (c.samples ?? 'all') === 'all';
     const L = problem.lyapunov ?? null;
     if (L) {
       this.P = matrix('lyapunov.P', L.P, nx);
       const periods = L.periods ?? 'each';
-      if (periods !== 'each' && periods !== 'first') throw new RangeError(`MPC: lyapunov.periods must be 'each' or 'first'`);
+      if (periods !== 'each' && periods !== 'first') throw new ValidationError(`MPC: lyapunov.periods must be 'each' or 'first'`);
       this.lyapCount = periods === 'each' ? N : 1;
       this.decay = L.decay ?? 1;
-      if (!(this.decay > 0 && this.decay <= 1)) throw new RangeError(`MPC: lyapunov.decay must be in (0, 1], got ${L.decay}`);
+      if (!(this.decay > 0 && this.decay <= 1)) throw new ValidationError(`MPC: lyapunov.decay must be in (0, 1], got ${L.decay}`);
       this.vFloor = L.scaleFloor ?? 1;
-      if (!(this.vFloor > 0) || !Number.isFinite(this.vFloor)) throw new RangeError('MPC: lyapunov.scaleFloor must be a finite number > 0');
+      if (!(this.vFloor > 0) || !Number.isFinite(this.vFloor)) throw new ValidationError('MPC: lyapunov.scaleFloor must be a finite number > 0');
+      this.errorBound = L.errorBound ?? 0;
+      if (!(this.errorBound >= 0) || !Number.isFinite(this.errorBound)) throw new ValidationError(`MPC: lyapunov.errorBound must be a finite number >= 0, got ${L.errorBound}`);
+      this.levelFloor = L.levelFloor ?? 0;
+      if (!(this.levelFloor >= 0) || !Number.isFinite(this.levelFloor)) throw new ValidationError(`MPC: lyapunov.levelFloor must be a finite number >= 0, got ${L.levelFloor}`);
     } else {
       this.P = null;
       this.lyapCount = 0;
       this.decay = 1;
       this.vFloor = 1;
+      this.errorBound = 0;
+      this.levelFloor = 0;
     }
+    this.lyapRhs = new Float64Array(this.lyapCount);
+    this.lyapBound = new Float64Array(this.lyapCount);
     if (problem.rateLimits) {
       this.rate = toArray('rateLimits', problem.rateLimits, nu, 0);
-      for (let j = 0; j < nu; j++) if (!(this.rate[j] > 0)) throw new RangeError('MPC: rateLimits must be > 0');
+      for (let j = 0; j < nu; j++) if (!(this.rate[j] > 0)) throw new ValidationError('MPC: rateLimits must be > 0');
     } else this.rate = null;
     this.m = this.lyapCount + (this.rate ? 2 * N * nu : 0);
     const so = problem.solver ?? {};
     this.objectiveScaleOption = so.objectiveScale ?? 'auto';
-    if (this.objectiveScaleOption !== 'auto' && !(this.objectiveScaleOption > 0)) throw new RangeError('MPC: solver.objectiveScale must be > 0 or "auto"');
+    if (this.objectiveScaleOption !== 'auto' && !(this.objectiveScaleOption > 0)) throw new ValidationError('MPC: solver.objectiveScale must be > 0 or "auto"');
     this.retry = so.retry ?? true;
     this.tolerance = so.tolerance ?? 1e-6;
     const mode = so.derivatives ?? 'auto';
-    if (mode !== 'auto' && mode !== 'adjoint' && mode !== 'forward') throw new RangeError(`MPC: solver.derivatives must be 'auto', 'adjoint' or 'forward'`);
+    if (mode !== 'auto' && mode !== 'adjoint' && mode !== 'forward') throw new ValidationError(`MPC: solver.derivatives must be 'auto', 'adjoint' or 'forward'`);
     const hasJac = typeof p.jacobian === 'function';
-    if (mode === 'forward' && !hasJac) throw new RangeError(`MPC: the predictor '${p.name}' has no forward mode (jacobian); use derivatives 'adjoint'`);
+    if (mode === 'forward' && !hasJac) throw new ValidationError(`MPC: the predictor '${p.name}' has no forward mode (jacobian); use derivatives 'adjoint'`);
     this.derivatives = mode === 'auto' ? (hasJac ? 'forward' : 'adjoint') : mode;
     const hs = so.hessian ?? 'auto';
-    if (hs !== 'auto' && hs !== 'gauss-newton' && hs !== 'bfgs') throw new RangeError(`MPC: solver.hessian must be 'auto', 'gauss-newton' or 'bfgs'`);
-    if (hs === 'gauss-newton' && this.derivatives !== 'forward') throw new RangeError(`MPC: the Gauss-Newton Hessian needs derivatives 'forward'`);
+    if (hs !== 'auto' && hs !== 'gauss-newton' && hs !== 'bfgs') throw new ValidationError(`MPC: solver.hessian must be 'auto', 'gauss-newton' or 'bfgs'`);
+    if (hs === 'gauss-newton' && this.derivatives !== 'forward') throw new ValidationError(`MPC: the Gauss-Newton Hessian needs derivatives 'forward'`);
     this.hessian = hs === 'auto' ? (this.derivatives === 'forward' ? 'gauss-newton' : 'bfgs') : hs;
     const maxIterations = so.maxIterations ?? 100;
     const sqp = (iterations: number) => new SqpSolver(this.n, this.m, {
@@ -429,6 +471,21 @@ export class Mpc {
     this.lastApplied = null;
   }
 
+  /**
+   * The right-hand sides `(sqrt(b_k) - errorBound)_+^2` the Lyapunov rows would have at `state`
+   * (empty without a Lyapunov constraint); a 0 with a positive error bound means the tightened
+   * constraint leaves no room (only x_pred = reference would satisfy it).
+   */
+  lyapunovRightHandSides(state: ArrayLike<number>): number[] {
+    this.setState(state, null);
+    return Array.from(this.lyapRhs);
+  }
+
+  /** The error bound of the tightened Lyapunov constraint (0: nominal). */
+  get lyapunovErrorBound(): number {
+    return this.errorBound;
+  }
+
   /** The input applied last (the first input of the last solution), or null. */
   get lastInput(): Float64Array | null {
     return this.lastApplied ? Float64Array.from(this.lastApplied) : null;
@@ -442,7 +499,7 @@ export class Mpc {
    *   first call; `null` forces the centre
    * @param options `previousInput`: u_(-1) for the rate limits (default: the first input of the
    *   previous solution, i.e. the input applied last; none on the first call)
-   * @throws RangeError on a state of the wrong length or with non-finite entries
+   * @throws ValidationError on a state of the wrong length or with non-finite entries
    */
   solve(state: ArrayLike<number>, warmStart?: ArrayLike<number> | null, options: { previousInput?: ArrayLike<number> | null } = {}): MpcSolution {
     const t0 = now();
@@ -451,11 +508,11 @@ export class Mpc {
     const z0 = this.zStart;
     let warmStarted = false;
     if (warmStart) {
-      if (warmStart.length !== n) throw new RangeError(`MPC: warmStart has ${warmStart.length} entries, expected ${n}`);
+      if (warmStart.length !== n) throw new ValidationError(`MPC: warmStart has ${warmStart.length} entries, expected ${n}`);
       for (let k = 0; k < N; k++)
         for (let j = 0; j < nu; j++) {
           const w = warmStart[k * nu + j];
-          if (!Number.isFinite(w)) throw new RangeError(`MPC: warmStart[${k * nu + j}] is not finite`);
+          if (!Number.isFinite(w)) throw new ValidationError(`MPC: warmStart[${k * nu + j}] is not finite`);
           z0[k * nu + j] = clip((w - this.centre[j]) / this.half[j], -1, 1);
         }
       warmStarted = true;
@@ -494,7 +551,7 @@ export class Mpc {
     if (this.P) {
       const predicted: number[] = [];
       for (let k = 0; k < N; k++) predicted.push(this.V(this.xk[k + 1]));
-      lyapunov = { now: this.v0, predicted };
+      lyapunov = { now: this.v0, predicted, bound: Array.from(this.lyapBound) };
     }
     let fallback: MpcFallback = 'none';
     let message: string | null = null;
@@ -553,9 +610,9 @@ export class Mpc {
   evaluate(state: ArrayLike<number>, inputs: ArrayLike<number>, options: { previousInput?: ArrayLike<number> | null } = {}): MpcEvaluation {
     const n = this.n, m = this.m;
     this.setState(state, options.previousInput);
-    if (inputs.length !== n) throw new RangeError(`MPC: inputs has ${inputs.length} entries, expected ${n}`);
+    if (inputs.length !== n) throw new ValidationError(`MPC: inputs has ${inputs.length} entries, expected ${n}`);
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(inputs[i])) throw new RangeError(`MPC: inputs[${i}] is not finite`);
+      if (!Number.isFinite(inputs[i])) throw new ValidationError(`MPC: inputs[${i}] is not finite`);
       this.u[i] = inputs[i];
     }
     const cons = new Float64Array(m);
@@ -572,7 +629,7 @@ export class Mpc {
   /** Predicted samples (horizon x samplesPerPeriod x stateSize) of an input sequence from `state`. */
   predict(state: ArrayLike<number>, inputs: ArrayLike<number>): Float64Array {
     this.setState(state, null);
-    if (inputs.length !== this.n) throw new RangeError(`MPC: inputs has ${inputs.length} entries, expected ${this.n}`);
+    if (inputs.length !== this.n) throw new ValidationError(`MPC: inputs has ${inputs.length} entries, expected ${this.n}`);
     this.forward(Float64Array.from(inputs));
     return Float64Array.from(this.Y);
   }
@@ -581,14 +638,14 @@ export class Mpc {
 
   private setState(state: ArrayLike<number>, previousInput: ArrayLike<number> | null | undefined): void {
     const nx = this.stateSize, nu = this.inputSize;
-    if (!state || state.length !== nx) throw new RangeError(`MPC: state must have ${nx} entries, got ${state?.length}`);
+    if (!state || state.length !== nx) throw new ValidationError(`MPC: state must have ${nx} entries, got ${state?.length}`);
     for (let i = 0; i < nx; i++) {
-      if (!Number.isFinite(state[i])) throw new RangeError(`MPC: state[${i}] is not finite`);
+      if (!Number.isFinite(state[i])) throw new ValidationError(`MPC: state[${i}] is not finite`);
       this.x0[i] = state[i];
     }
     const prev = previousInput === undefined ? this.lastApplied : previousInput;
     if (prev) {
-      if (prev.length !== nu) throw new RangeError(`MPC: previousInput must have ${nu} entries`);
+      if (prev.length !== nu) throw new ValidationError(`MPC: previousInput must have ${nu} entries`);
       for (let j = 0; j < nu; j++) this.prevInput[j] = prev[j];
       this.hasPrev = true;
     } else this.hasPrev = false;
@@ -596,6 +653,16 @@ export class Mpc {
     this.lastValid = false;
     this.v0 = this.P ? this.V(this.x0) : 0;
     this.vScale = Math.max(this.vFloor, this.v0);
+    for (let l = 0; l < this.lyapCount; l++) {
+      const nominal = Math.pow(this.decay, l + 1) * this.v0;
+      const b = Math.max(nominal, this.levelFloor);
+      this.lyapBound[l] = b;
+      if (this.errorBound === 0) this.lyapRhs[l] = b;
+      else {
+        const r = Math.sqrt(b) - this.errorBound;
+        this.lyapRhs[l] = r > 0 ? r * r : 0;
+      }
+    }
     if (this.objectiveScaleOption === 'auto') {
       let hold = 0;
       for (let i = 0; i < nx; i++) {
@@ -658,7 +725,7 @@ export class Mpc {
     const N = this.horizon, nx = this.stateSize, nu = this.inputSize, S = this.S, n = this.n;
     const f = this.forward(undefined, gradients);
     const nL = this.lyapCount;
-    for (let l = 0; l < nL; l++) cons[l] = this.V(this.xk[l + 1]) - Math.pow(this.decay, l + 1) * this.v0;
+    for (let l = 0; l < nL; l++) cons[l] = this.V(this.xk[l + 1]) - this.lyapRhs[l];
     this.rateValues(cons);
     if (!gradients) return f;
 
@@ -828,7 +895,7 @@ export class Mpc {
     jU.fill(0);
     for (let l = 0; l < nL; l++) {
       const x = this.xk[l + 1];
-      cons[l] = this.V(x) - Math.pow(this.decay, l + 1) * this.v0;
+      cons[l] = this.V(x) - this.lyapRhs[l];
       const endRow = (l * S + S - 1) * nx;
       for (let i = 0; i < nx; i++) {
         let a = 0;

@@ -7,6 +7,7 @@
  * No Node APIs: runs in a browser. The library never prints.
  */
 import { QpSolver, type QpProblem, type QpResult } from './qp.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /**
  * A smooth NLP. One callback returns f(z) and fills the gradient, the constraint values and the
@@ -175,8 +176,8 @@ export class SqpSolver {
    * @param options iteration limit, tolerance, Hessian warm start, second-order correction
    */
   constructor(n: number, m: number, options: SqpOptions = {}) {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`SqpSolver: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(m) || m < 0) throw new RangeError(`SqpSolver: m must be a non-negative integer, got ${m}`);
+    if (!Number.isInteger(n) || n < 1) throw new ValidationError(`SqpSolver: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(m) || m < 0) throw new ValidationError(`SqpSolver: m must be a non-negative integer, got ${m}`);
     this.n = n;
     this.m = m;
     this.maxIterations = options.maxIterations ?? 100;
@@ -214,22 +215,22 @@ export class SqpSolver {
 
   /**
    * Solves the problem from z0 (warm start; clipped into the bounds; default: the projection of the
-   * origin onto the box). Throws a RangeError on size mismatch, crossed bounds, a non-finite z0, or
+   * origin onto the box). Throws a ValidationError on size mismatch, crossed bounds, a non-finite z0, or
    * a non-finite f or c at the initial point (later non-finite trial points are backtracked from).
    */
   solve(problem: NlpProblem, z0?: ArrayLike<number>): SqpResult {
     const n = this.n, m = this.m, tol = this.tolerance;
     if (problem.n !== n || problem.m !== m) {
-      throw new RangeError(`SqpSolver(${n}, ${m}) cannot solve a problem of size (${problem.n}, ${problem.m})`);
+      throw new ValidationError(`SqpSolver(${n}, ${m}) cannot solve a problem of size (${problem.n}, ${problem.m})`);
     }
     const lo = problem.lower, hi = problem.upper;
-    if (lo.length !== n || hi.length !== n) throw new RangeError('SqpSolver: bounds must have length n');
+    if (lo.length !== n || hi.length !== n) throw new ValidationError('SqpSolver: bounds must have length n');
     for (let i = 0; i < n; i++) {
-      if (!(lo[i] <= hi[i])) throw new RangeError(`SqpSolver: lower[${i}] = ${lo[i]} > upper[${i}] = ${hi[i]}`);
+      if (!(lo[i] <= hi[i])) throw new ValidationError(`SqpSolver: lower[${i}] = ${lo[i]} > upper[${i}] = ${hi[i]}`);
     }
     if (z0 !== undefined) {
-      if (z0.length !== n) throw new RangeError('SqpSolver: z0 must have length n');
-      for (let i = 0; i < n; i++) if (!Number.isFinite(z0[i])) throw new RangeError(`SqpSolver: z0[${i}] is not finite`);
+      if (z0.length !== n) throw new ValidationError('SqpSolver: z0 must have length n');
+      for (let i = 0; i < n; i++) if (!Number.isFinite(z0[i])) throw new ValidationError(`SqpSolver: z0[${i}] is not finite`);
     }
     const gn = typeof problem.hessian === 'function';
     const B = this.B, d = this.d, lam = this.lam, bmul = this.bmul;

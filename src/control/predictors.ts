@@ -25,6 +25,7 @@ import { LstmCell } from '../nn/lstm-cell.ts';
 import { SequenceModel } from '../nn/model.ts';
 import { SimpleCell } from '../nn/simple-cell.ts';
 import type { ScaledModel } from '../train/pipeline.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /**
  * One sampling period of a plant model, differentiable. States and inputs are physical vectors
@@ -138,33 +139,33 @@ export class ModelPredictor implements Predictor {
    * @param options `forwardMode` (default true): offer {@link jacobian} when the architecture has a
    *   forward-mode rule; `reuseJacobians` (default true): reuse Jacobians across equal activation
    *   patterns of piecewise-linear networks
-   * @throws RangeError when the layout does not fit the model
+   * @throws ValidationError when the layout does not fit the model
    */
   constructor(model: ScaledModel, layout: ModelLayout, name?: string, options: { forwardMode?: boolean; reuseJacobians?: boolean } = {}) {
     const m = model.model;
     const nin = m.inputSize, nout = m.outputSize;
     const nx = layout.stateColumns.length, nu = layout.inputColumns.length;
-    if (nx < 1) throw new RangeError('ModelPredictor: layout.stateColumns must not be empty');
+    if (nx < 1) throw new ValidationError('ModelPredictor: layout.stateColumns must not be empty');
     if (layout.outputColumns.length !== nx)
-      throw new RangeError(`ModelPredictor: layout.outputColumns has ${layout.outputColumns.length} entries, expected one per state component (${nx})`);
-    if (!Number.isInteger(layout.steps) || layout.steps < 1) throw new RangeError(`ModelPredictor: layout.steps must be a positive integer, got ${layout.steps}`);
-    if (nx + nu !== nin) throw new RangeError(`ModelPredictor: the model takes ${nin} input features but the layout places ${nx} states + ${nu} inputs`);
+      throw new ValidationError(`ModelPredictor: layout.outputColumns has ${layout.outputColumns.length} entries, expected one per state component (${nx})`);
+    if (!Number.isInteger(layout.steps) || layout.steps < 1) throw new ValidationError(`ModelPredictor: layout.steps must be a positive integer, got ${layout.steps}`);
+    if (nx + nu !== nin) throw new ValidationError(`ModelPredictor: the model takes ${nin} input features but the layout places ${nx} states + ${nu} inputs`);
     const seen = new Set<number>();
     for (const c of [...layout.stateColumns, ...layout.inputColumns]) {
-      if (!Number.isInteger(c) || c < 0 || c >= nin) throw new RangeError(`ModelPredictor: input column ${c} is outside 0..${nin - 1}`);
-      if (seen.has(c)) throw new RangeError(`ModelPredictor: input column ${c} is used twice`);
+      if (!Number.isInteger(c) || c < 0 || c >= nin) throw new ValidationError(`ModelPredictor: input column ${c} is outside 0..${nin - 1}`);
+      if (seen.has(c)) throw new ValidationError(`ModelPredictor: input column ${c} is used twice`);
       seen.add(c);
     }
     const outSeen = new Set<number>();
     for (const c of layout.outputColumns) {
-      if (!Number.isInteger(c) || c < 0 || c >= nout) throw new RangeError(`ModelPredictor: output column ${c} is outside 0..${nout - 1}`);
-      if (outSeen.has(c)) throw new RangeError(`ModelPredictor: output column ${c} is used twice`);
+      if (!Number.isInteger(c) || c < 0 || c >= nout) throw new ValidationError(`ModelPredictor: output column ${c} is outside 0..${nout - 1}`);
+      if (outSeen.has(c)) throw new ValidationError(`ModelPredictor: output column ${c} is used twice`);
       outSeen.add(c);
     }
     if (model.inputScaler && model.inputScaler.features !== nin)
-      throw new RangeError(`ModelPredictor: the input scaler has ${model.inputScaler.features} features, the model ${nin}`);
+      throw new ValidationError(`ModelPredictor: the input scaler has ${model.inputScaler.features} features, the model ${nin}`);
     if (model.outputScaler && model.outputScaler.features !== nout)
-      throw new RangeError(`ModelPredictor: the output scaler has ${model.outputScaler.features} features, the model ${nout}`);
+      throw new ValidationError(`ModelPredictor: the output scaler has ${model.outputScaler.features} features, the model ${nout}`);
     this.source = model;
     this.name = name ?? `${m.spec.kind} model`;
     this.stateSize = nx;
@@ -287,7 +288,7 @@ export class ModelPredictor implements Predictor {
    */
   jacobian(slot: number, x: Float64Array, u: Float64Array, out: Float64Array, Jx: Float64Array | null, Ju: Float64Array): void {
     const engine = this.engine;
-    if (!engine) throw new RangeError(`${this.name}: no forward mode for this architecture; use adjoint()`);
+    if (!engine) throw new ValidationError(`${this.name}: no forward mode for this architecture; use adjoint()`);
     const rows = this.fillRows(slot, x, u);
     this.ready[slot] = false;
     const nx = this.stateSize, nu = this.inputSize, nout = this.nout, steps = this.steps;
@@ -450,14 +451,14 @@ export class OdePredictor implements Predictor {
 
   constructor(model: OdeModel, options: OdePredictorOptions) {
     const { period, dt } = options;
-    if (!(period > 0) || !Number.isFinite(period)) throw new RangeError(`OdePredictor: period must be a finite number > 0, got ${period}`);
-    if (!(dt > 0) || !Number.isFinite(dt)) throw new RangeError(`OdePredictor: dt must be a finite number > 0, got ${dt}`);
+    if (!(period > 0) || !Number.isFinite(period)) throw new ValidationError(`OdePredictor: period must be a finite number > 0, got ${period}`);
+    if (!(dt > 0) || !Number.isFinite(dt)) throw new ValidationError(`OdePredictor: dt must be a finite number > 0, got ${dt}`);
     const steps = Math.round(period / dt);
     if (steps < 1 || Math.abs(steps * dt - period) > 1e-9 * period)
-      throw new RangeError(`OdePredictor: period (${period}) must be a whole number of Euler steps (dt ${dt})`);
+      throw new ValidationError(`OdePredictor: period (${period}) must be a whole number of Euler steps (dt ${dt})`);
     const samples = options.samplesPerPeriod ?? 1;
     if (!Number.isInteger(samples) || samples < 1 || steps % samples !== 0)
-      throw new RangeError(`OdePredictor: samplesPerPeriod (${samples}) must divide the ${steps} Euler steps of a period`);
+      throw new ValidationError(`OdePredictor: samplesPerPeriod (${samples}) must divide the ${steps} Euler steps of a period`);
     this.model = model;
     this.name = options.name ?? `first-principles (Euler ${dt})`;
     this.stateSize = model.stateSize;
@@ -636,6 +637,8 @@ export class TangentEngine {
 
   /** Whether every layer of `model` has a forward-mode rule here. */
   static supports(model: SequenceModel): boolean {
+    // dense layers between recurrent layers (multi-block ICLSTM): the adjoint path handles them
+    if (model.interleaved) return false;
     return model.cells.every((c) => c instanceof SimpleCell || c instanceof LstmCell || c instanceof IcrnnCell || c instanceof IclstmCell);
   }
 

@@ -17,6 +17,7 @@
  *
  * No Node APIs: runs in a browser.
  */
+import { ValidationError } from '../core/errors.ts';
 
 /** Outcome of a QP solve. */
 export type QpStatus = 'optimal' | 'infeasible' | 'max-iterations' | 'not-convex';
@@ -123,8 +124,8 @@ export class QpSolver {
    * @param options iteration limit and feasibility tolerance
    */
   constructor(n: number, m: number, options: QpOptions = {}) {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`QpSolver: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(m) || m < 0) throw new RangeError(`QpSolver: m must be a non-negative integer, got ${m}`);
+    if (!Number.isInteger(n) || n < 1) throw new ValidationError(`QpSolver: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(m) || m < 0) throw new ValidationError(`QpSolver: m must be a non-negative integer, got ${m}`);
     this.n = n;
     this.m = m;
     this.maxIterations = options.maxIterations ?? 50 + 10 * (n + m);
@@ -159,11 +160,11 @@ export class QpSolver {
 
   /**
    * Solves the QP. `p.n` and `p.m` must equal the solver's sizes. Allocation-free. Throws a
-   * RangeError on size mismatch or crossed bounds (lower > upper).
+   * ValidationError on size mismatch or crossed bounds (lower > upper).
    */
   solve(p: QpProblem): QpResult {
     const n = this.n, m = this.m;
-    if (p.n !== n || p.m !== m) throw new RangeError(`QpSolver(${n}, ${m}) cannot solve a QP of size (${p.n}, ${p.m})`);
+    if (p.n !== n || p.m !== m) throw new ValidationError(`QpSolver(${n}, ${m}) cannot solve a QP of size (${p.n}, ${p.m})`);
     const lo = p.lower ?? this.noLower, hi = p.upper ?? this.noUpper;
     const { H, g } = p;
     const { L, J, R, d, zdir, rdir, u, active, slack, tol, isActive, excluded } = this;
@@ -174,7 +175,7 @@ export class QpSolver {
     res.iterations = 0;
     res.objective = NaN;
     for (let i = 0; i < n; i++) {
-      if (!(lo[i] <= hi[i])) throw new RangeError(`QpSolver: lower[${i}] = ${lo[i]} > upper[${i}] = ${hi[i]}`);
+      if (!(lo[i] <= hi[i])) throw new ValidationError(`QpSolver: lower[${i}] = ${lo[i]} > upper[${i}] = ${hi[i]}`);
     }
 
     // Cholesky H = L L' (lower triangle of H).

@@ -93,7 +93,15 @@ export class ModelFileError extends ValidationError {
   }
 }
 
-/** True for the errors a user can fix (the CLI prints these as one line, exit status 2). */
+/**
+ * True for the errors a user can fix (the CLI prints these as one line, exit status 2).
+ *
+ * @example
+ * ```ts
+ * try { loadModel('missing.json'); }
+ * catch (e) { if (isValidationError(e)) console.error(e.message); else throw e; }
+ * ```
+ */
 export function isValidationError(e: unknown): e is ValidationError {
   return e instanceof ValidationError;
 }

@@ -1,3 +1,5 @@
+import { ValidationError } from './errors.ts';
+
 /**
  * Seeded pseudo-random numbers.
  *
@@ -16,7 +18,7 @@ export class Rng {
 
   /** @param seed any integer (taken modulo 2^32) */
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new ValidationError(`seed must be a finite number, got ${seed}`);
     let z = (Math.trunc(seed) >>> 0) | 0;
     const next = (): number => {
       z = (z + 0x9e3779b9) | 0;

@@ -32,6 +32,11 @@ function orient(m: NumericMatrix, axis: TimeAxis, label: string): NumericMatrix 
  *
  * Throws {@link DataError} for a missing / corrupt file, missing or non-numeric U / Y, NaN / Inf
  * values, or U and Y of different lengths.
+ *
+ * @example
+ * ```ts
+ * const data = await loadEnergyDataset('test_collected_data.mat');
+ * ```
  */
 export async function loadEnergyDataset(
   path: string,
@@ -47,6 +52,11 @@ export async function loadEnergyDataset(
  * Loads the solar forecasting dataset from `SolarPrediction.csv` (see `src/systems/solar.ts` for
  * the exact task definition and options). Uses the columns of {@link SOLAR_COLUMNS}; every cell
  * of them must be a finite number (errors name the file, data row and column).
+ *
+ * @example
+ * ```ts
+ * const data = await loadSolarDataset('SolarPrediction.csv');
+ * ```
  */
 export async function loadSolarDataset(path: string, options: SolarOptions = {}): Promise<SolarDataset> {
   const table = await readCsvFile(path);
@@ -88,6 +98,11 @@ const MAT_EXTENSIONS = new Set(['.mat', '.h5', '.hdf5', '.he5']);
  * Throws {@link DataError} for an unsupported extension, an unknown column or variable (listing
  * what is available), a channel index out of range, non-numeric / non-finite cells, columns of
  * different lengths, or a window longer than the data.
+ *
+ * @example
+ * ```ts
+ * const data = await loadTimeSeries('plant.csv', { inputs: ['u1', 'u2'], outputs: ['y'], window: 10 });
+ * ```
  */
 export async function loadTimeSeries(path: string, options: TimeSeriesFileOptions): Promise<SequenceDataset> {
   const { inputs, outputs, window, stride } = options;

@@ -10,46 +10,61 @@
  *   both spellings are read. The k-th layer of a type (in config order) takes the k-th group of that
  *   type sorted by suffix, so either numbering (`_1, _2, ...` or `_2, _3, ...`) works. Optimizer and
  *   metric variables are ignored.
- * - legacy `.h5` (Keras 2 HDF5): root attribute `model_config` (JSON); weights under
- *   `model_weights/<layer name>/<weight name>` in the order of the layer's `weight_names` attribute.
+ * - legacy `.h5` (Keras 2 HDF5, as `model.save('x.h5')` writes it with h5py): root attribute
+ *   `model_config` (JSON); one group per layer under `model_weights`, each with a `weight_names`
+ *   attribute listing its weights in order, stored at `model_weights/<layer>/<weight name>`
+ *   (e.g. `model_weights/rnn_4/rnn_4/my_iclstm_cell_4/Wi:0`). Layers without weights (InputLayer,
+ *   Add) and the extra group `top_level_model_weights` carry an empty `weight_names` of any dtype
+ *   (h5py writes an empty float64 array); groups of layers outside the graph, and
+ *   `optimizer_weights`, are not read.
  *
  * Layers: `InputLayer`; `SimpleRNN` (tanh | relu), `LSTM` (tanh / sigmoid), and `RNN` wrapping
  * `SimpleRNNCell`, `LSTMCell` or the reference's custom cells `MyRNNCell` (ICRNN), `MyLRNNCell` (LRNN)
  * and `MyICLSTMCell` (ICLSTM); `Dense` (linear | relu | tanh | sigmoid); `Activation` right after a
  * linear Dense (folded into it); `Add` of a Dense output and the model input (the ICLSTM residual
  * `z = g(W_d h + b_d) + [x, -x]`); `Dropout`-like layers (identity at inference). Sequential and
- * functional (single input, single output) models. The graph must have the iclrnn shape: recurrent
- * layers first, then Dense layers (each optionally followed by an `Add` of the model input).
- * Anything else is a {@link DataError} naming the layer.
+ * functional (single input, single output; the graph is followed through `inbound_nodes`) models.
+ * The graph must be a chain of recurrent and Dense layers starting with a recurrent layer, each
+ * Dense optionally followed by an `Add` of the model input; Dense layers may sit between recurrent
+ * layers (the published multi-block ICLSTM: `(RNN(MyICLSTMCell) -> Dense -> Add(input)) x 2 ->
+ * Dense`), which becomes a model with a `layout`. Anything else (an unknown layer or cell class, a
+ * Lambda, a custom activation, a shape mismatch) is a one-line {@link ModelFileError} naming the
+ * layer, its class and what is missing.
  *
  * Custom-cell variable orders (from the reference code, checked against the fixtures):
  * - `MyRNNCell`: K [in,u], R [u,u], D1 [u,u], D2 [in,u], D3 [in,u], V [u,u] (no biases),
  *   `h = relu(x K + h' R + x' D2)`, `y = relu(h V + h' D1 + x D3)`.
  * - `MyLRNNCell`: C [u,u], B [u,u], U [in,u], b [u] (A is built from B, W from C).
- * - `MyICLSTMCell`: W [in,u], U [u,u], then (D [u], b [u]) for the gates i, f, o, c; one scaling
- *   vector per gate multiplies both `x W` and `h U` (so the iclrnn cell gets kernelScale =
- *   recurrentScale = [D_i, D_f, D_c, D_o]).
+ * - `MyICLSTMCell` (MPC reference, 14 weights): Wi [in,u], Ui [u,u], then DW [u], DU [u], b [u]
+ *   for the gates i, f, o, c: `gate = relu(DW * (x Wi) + DU * (h Ui) + b)` (kernelScale =
+ *   [DWi, DWf, DWc, DWo], recurrentScale = [DUi, DUf, DUc, DUo]). The older 10-weight layout
+ *   (Wi, Ui, then D, b per gate; one scaling for both products) is read too.
  *
  * Scalers (`scalers.json`: x_min, x_max, y_min, y_max, negate_input): with `negate_input` the
  * x_min/x_max cover the 2n augmented columns `[x, -x]`; the iclrnn model takes the n plain
  * features with augmentation `[s, offset - s]`, which equals the scaled negation exactly when the
  * two columns have the same range: offset_j = (-x_min[j] - x_min[n+j]) / range_j (= 1 when
- * x_min[n+j] = -x_max[j] and x_max[n+j] = -x_min[j], as in the reference).
+ * x_min[n+j] = -x_max[j] and x_max[n+j] = -x_min[j], as in the reference). The reference's pickled
+ * scikit-learn MinMaxScalers (`scalerX`/`scalerY`) give the same numbers (read by the restricted
+ * unpickler of `pickle.ts`); negate_input is then inferred from the mirrored columns. Without
+ * scalers the model takes the Keras input columns as they are (for input-convex models the scaled
+ * `[x, -x]`), or, with `plainInputs`, the plain scaled x.
  *
- * Node only (reads files; h5wasm's Node build reads real paths).
+ * Node only (reads files). HDF5 goes through `h5.ts`, which loads h5wasm only when an HDF5 file is read.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { unzipSync } from 'fflate';
-import h5wasm from 'h5wasm/node';
 import type { Activation, CellConfig } from '../nn/cell.ts';
 import type { ConstraintConfig } from '../nn/constraints.ts';
 import type { DenseConfig } from '../nn/dense.ts';
 import { SequenceModel, type ModelKind, type ModelSpec } from '../nn/model.ts';
 import { MinMaxScaler } from '../train/scaler.ts';
-import { DataError } from './errors.ts';
+import { DataError, ModelFileError } from './errors.ts';
+import { attrStrings, readNumericDataset, withH5Bytes, withH5File, type H5Context, type H5File, type H5Group } from './h5.ts';
 import type { StoredModel } from './model-format.ts';
+import { readPickledMinMaxScaler, type PickledMinMaxScaler } from './pickle.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Which Keras file layout a model came from. */
 export type KerasFormat = 'keras-v3' | 'keras-h5';
@@ -64,12 +79,51 @@ export interface KerasScalers {
   negate_input: boolean;
 }
 
+/** Options of {@link importKeras}: the scalers (object or scalers.json path) that map physical units to the scaled space of the Keras model, and how plain inputs are augmented. */
 export interface KerasImportOptions {
   /**
    * Scalers as an object or a path to `scalers.json`. Without them the imported model works in
    * the Keras model's own (scaled) space and takes the Keras input columns as they are.
    */
   scalers?: KerasScalers | string | null;
+  /**
+   * Without scalers the imported model takes the Keras input columns as they are: for the
+   * reference's input-convex models these are the augmented columns `[s, s_neg]` (2n of them).
+   * When the augmentation is known, the model can take the n plain (scaled) features `s` and
+   * build `[s, offset - s]` itself: `true` means the reference convention (min-max scaler fitted
+   * on `[x, -x]`, so `s_neg = 1 - s`, offset 1); `{ offset }` sets it. Ignored when scalers are
+   * given (their `negate_input` decides).
+   */
+  plainInputs?: boolean | { offset: number } | null;
+  /**
+   * The reference's pickled scikit-learn MinMaxScalers (`iclrnn_scaler_X`, `iclrnn_scaler_y`), as
+   * paths or already read (see `io/pickle.ts`; a restricted reader that executes nothing). Give
+   * both or neither, and not together with `scalers`. When the X scaler covers `[x, -x]` (its
+   * columns n+j have min -max_j and max -min_j), the model takes the n plain features.
+   */
+  scalerX?: string | PickledMinMaxScaler | null;
+  scalerY?: string | PickledMinMaxScaler | null;
+}
+
+/**
+ * Turns the reference's two pickled MinMaxScalers into the scalers form: `negate_input` is true
+ * when the X scaler's columns are `[x, -x]` (column n+j spans [-max_j, -min_j]).
+ *
+ * @example
+ * ```ts
+ * const scalers = kerasScalersFromPickles(readPickledMinMaxScaler('scaler_X.pkl'), readPickledMinMaxScaler('scaler_Y.pkl'));
+ * const imported = await importKeras('model.h5', { scalers });
+ * ```
+ */
+export function kerasScalersFromPickles(x: PickledMinMaxScaler, y: PickledMinMaxScaler, files: { x?: string; y?: string } = {}): KerasScalers {
+  for (const [s, f] of [[x, files.x ?? '<scaler X>'], [y, files.y ?? '<scaler y>']] as const)
+    if (s.featureRange[0] !== 0 || s.featureRange[1] !== 1)
+      throw new ModelFileError(`${f}: MinMaxScaler feature_range is (${s.featureRange.join(', ')}); only (0, 1) is supported`, { file: f, variable: 'feature_range' });
+  const W = x.nFeatures, n = W / 2;
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+  let mirrored = W % 2 === 0;
+  for (let j = 0; mirrored && j < n; j++) mirrored = same(x.dataMin[n + j], -x.dataMax[j]) && same(x.dataMax[n + j], -x.dataMin[j]);
+  return { x_min: x.dataMin, x_max: x.dataMax, y_min: y.dataMin, y_max: y.dataMax, negate_input: mirrored };
 }
 
 /** An imported model, ready for {@link saveModel}, plus what the import noticed. */
@@ -116,77 +170,11 @@ interface WeightStore {
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------
-// h5wasm helpers
+// HDF5 (through the shared wrapper h5.ts; h5wasm is loaded only when an HDF5 file is read)
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-
-let h5Ready: Promise<unknown> | undefined;
-
-/** Waits for h5wasm and switches it to throwing errors (no diagnostics on stderr). */
-async function h5(): Promise<void> {
-  h5Ready ??= h5wasm.ready.then((m) => {
-    m.activate_throwing_error_handler();
-    return m;
-  });
-  await h5Ready;
-}
-
-function h5Reason(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const reasons = msg
-    .split('\n')
-    .map((l) => /in [\w.]+\(\): (.*)$/.exec(l)?.[1]?.trim())
-    .filter((s): s is string => !!s);
-  if (reasons.length) return `HDF5: ${reasons[reasons.length - 1]}`;
-  const first = msg.split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
-  return first.length > 200 ? first.slice(0, 200) + '...' : first;
-}
-
-function withH5File<T>(path: string, label: string, body: (f: H5File) => T): T {
-  let f: H5File;
-  try {
-    f = new h5wasm.File(path, 'r');
-  } catch (e) {
-    throw new DataError(`${label}: cannot open as HDF5 (truncated or corrupt?): ${h5Reason(e)}`, { file: label, cause: e });
-  }
-  try {
-    return body(f);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${label}: cannot read HDF5 content (corrupt file?): ${h5Reason(e)}`, { file: label, cause: e });
-  } finally {
-    try {
-      f.close();
-    } catch {
-      // nothing more to do
-    }
-  }
-}
-
-function readDataset(d: H5Dataset, label: string, where: string): KVar {
-  const meta = d.metadata;
-  if (meta.type !== 1 /* H5T_FLOAT */ && meta.type !== 0 /* H5T_INTEGER */)
-    throw new DataError(`${label}: weight '${where}' is not numeric (HDF5 type class ${meta.type})`, { file: label, variable: where });
-  const shape = d.shape ?? [];
-  const v = d.value;
-  if (v === null || !ArrayBuffer.isView(v)) throw new DataError(`${label}: weight '${where}' holds no numeric data`, { file: label, variable: where });
-  const arr = v as unknown as ArrayLike<number | bigint>;
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (arr.length !== n) throw new DataError(`${label}: weight '${where}' holds ${arr.length} values for shape [${shape}]`, { file: label, variable: where });
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = Number(arr[i]);
+function readDataset(d: Parameters<typeof readNumericDataset>[0], ctx: H5Context, where: string): KVar {
+  const { shape, data } = readNumericDataset(d, ctx, where);
   return { name: where, shape, data };
-}
-
-function attrStrings(entity: { attrs: Record<string, { value: unknown }> }, name: string): string[] | undefined {
-  if (!Object.prototype.hasOwnProperty.call(entity.attrs, name)) return undefined;
-  const v = entity.attrs[name].value;
-  const one = (x: unknown): string => (typeof x === 'string' ? x : x instanceof Uint8Array ? new TextDecoder().decode(x).replace(/\0+$/, '') : String(x));
-  if (Array.isArray(v)) return v.map(one);
-  if (v === null || v === undefined) return [];
-  return [one(v)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +187,8 @@ export function kerasSnakeCase(name: string): string {
 }
 
 /** Reads every `.../vars/<i>` group of a v3 weights file (paths normalised to '/'). */
-function readV3Groups(f: H5File, label: string): { vars: Map<string, KVar[]>; groups: Set<string> } {
+function readV3Groups(f: H5File, ctx: H5Context): { vars: Map<string, KVar[]>; groups: Set<string> } {
+  const label = ctx.label;
   const vars = new Map<string, KVar[]>();
   const groups = new Set<string>();
   const walk = (g: H5Group, raw: string, depth: number): void => {
@@ -209,15 +198,15 @@ function readV3Groups(f: H5File, label: string): { vars: Map<string, KVar[]>; gr
       const norm = rawChild.replace(/\\/g, '/');
       if (depth === 0 && /^(optimizer|metrics)(\/|$)/.test(norm)) continue;
       const child = g.get(k);
-      if (!(child instanceof h5wasm.Group)) continue;
+      if (!(child instanceof ctx.lib.Group)) continue;
       if (k === 'vars') {
         const names = child.keys();
         const list: KVar[] = [];
         for (let i = 0; i < names.length; i++) {
           const d = child.get(String(i));
-          if (!(d instanceof h5wasm.Dataset))
-            throw new DataError(`${label}: weight group '${norm}' has no dataset '${i}' (found ${names.join(', ')})`, { file: label, variable: norm });
-          list.push(readDataset(d, label, `${norm}/${i}`));
+          if (!(d instanceof ctx.lib.Dataset))
+            throw new ModelFileError(`${label}: weight group '${norm}' has no dataset '${i}' (found ${names.join(', ')})`, { file: label, variable: norm });
+          list.push(readDataset(d, ctx, `${norm}/${i}`));
         }
         vars.set(raw.replace(/\\/g, '/'), list);
       } else {
@@ -260,7 +249,7 @@ class V3Store implements WeightStore {
       .map((c) => c.n);
     const name = candidates[ordinal];
     if (name === undefined) {
-      throw new DataError(
+      throw new ModelFileError(
         `${this.label}: weights of layer '${layer.name}' (${layer.className}) not found: no weight group '${this.container}/${snake}...' ` +
           `for the ${ordinal + 1}. layer of that type (found ${candidates.length ? candidates.map((c) => `'${c}'`).join(', ') : 'none'})`,
         { file: this.label, variable: layer.name },
@@ -277,7 +266,7 @@ class LegacyStore implements WeightStore {
   vars(layer: KLayer): KVar[] {
     const v = this.byLayer.get(layer.name);
     if (!v)
-      throw new DataError(`${this.label}: weights of layer '${layer.name}' (${layer.className}) not found: no group 'model_weights/${layer.name}'`, {
+      throw new ModelFileError(`${this.label}: weights of layer '${layer.name}' (${layer.className}) not found: no group 'model_weights/${layer.name}'`, {
         file: this.label,
         variable: layer.name,
       });
@@ -285,21 +274,35 @@ class LegacyStore implements WeightStore {
   }
 }
 
-function readLegacyWeights(f: H5File, label: string): Map<string, KVar[]> {
+/**
+ * Reads the weights of every layer group under `/model_weights` as Keras 2 writes them: each group
+ * lists its weights in a `weight_names` attribute (a string array; for a layer without weights,
+ * such as InputLayer and Add, and for the extra `top_level_model_weights` group, h5py stores the
+ * empty list as an empty float64 array, which reads as no weights), and each weight sits at
+ * `/model_weights/<layer>/<weight name>` (nested groups: `rnn_4/my_iclstm_cell_4/Wi:0`).
+ * Only the layers in `wanted` are read (weights of other groups are not needed).
+ */
+function readLegacyWeights(f: H5File, ctx: H5Context, wanted: Set<string>, warnings: string[]): Map<string, KVar[]> {
+  const label = ctx.label;
   const out = new Map<string, KVar[]>();
   const mw = f.get('model_weights');
-  if (!(mw instanceof h5wasm.Group)) throw new DataError(`${label}: no 'model_weights' group (not a full Keras model file)`, { file: label });
+  if (!(mw instanceof ctx.lib.Group)) throw new ModelFileError(`${label}: no 'model_weights' group (not a full Keras model file)`, { file: label });
   for (const name of mw.keys()) {
     const g = mw.get(name);
-    if (!(g instanceof h5wasm.Group)) continue;
-    const names = attrStrings(g, 'weight_names') ?? [];
+    if (!(g instanceof ctx.lib.Group)) continue;
+    const names = (attrStrings(g, 'weight_names') ?? []).filter((n) => n !== '');
+    if (!wanted.has(name)) {
+      if (name === 'top_level_model_weights' && names.length > 0)
+        warnings.push(`the file holds ${names.length} model-level weights outside any layer (top_level_model_weights); they were ignored`);
+      continue;
+    }
     out.set(
       name,
       names.map((wn) => {
-        const d = g.get(wn);
-        if (!(d instanceof h5wasm.Dataset))
-          throw new DataError(`${label}: weight 'model_weights/${name}/${wn}' listed in weight_names is missing`, { file: label, variable: `${name}/${wn}` });
-        return readDataset(d, label, `${name}/${wn}`);
+        const d = (g as H5Group).get(wn);
+        if (!(d instanceof ctx.lib.Dataset))
+          throw new ModelFileError(`${label}: weight 'model_weights/${name}/${wn}' listed in weight_names is missing`, { file: label, variable: `${name}/${wn}` });
+        return readDataset(d, ctx, `model_weights/${name}/${wn}`);
       }),
     );
   }
@@ -324,7 +327,7 @@ function collectRefs(node: unknown, out: string[]): void {
 
 function parseLayer(raw: unknown, index: number, label: string): KLayer {
   if (!isObj(raw) || typeof raw.class_name !== 'string')
-    throw new DataError(`${label}: config.json layer ${index} has no class_name`, { file: label });
+    throw new ModelFileError(`${label}: config.json layer ${index} has no class_name`, { file: label });
   const config = isObj(raw.config) ? raw.config : {};
   const name = typeof raw.name === 'string' ? raw.name : typeof config.name === 'string' ? config.name : `layer_${index}`;
   const nodes = Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
@@ -347,18 +350,18 @@ interface ParsedGraph {
 }
 
 function parseGraph(cfg: unknown, label: string): ParsedGraph {
-  if (!isObj(cfg) || typeof cfg.class_name !== 'string') throw new DataError(`${label}: config.json is not a Keras model config (no class_name)`, { file: label });
+  if (!isObj(cfg) || typeof cfg.class_name !== 'string') throw new ModelFileError(`${label}: config.json is not a Keras model config (no class_name)`, { file: label });
   const cls = cfg.class_name;
   const inner = cfg.config;
   let layers: KLayer[];
   let chain: KLayer[];
   if (cls === 'Sequential') {
     const list = Array.isArray(inner) ? inner : isObj(inner) && Array.isArray(inner.layers) ? inner.layers : null;
-    if (!list) throw new DataError(`${label}: Sequential model config has no layer list`, { file: label });
+    if (!list) throw new ModelFileError(`${label}: Sequential model config has no layer list`, { file: label });
     layers = list.map((l, i) => parseLayer(l, i, label));
     chain = layers.filter((l, i) => !(l.className === 'InputLayer' && i === 0));
   } else if (cls === 'Functional' || cls === 'Model') {
-    if (!isObj(inner) || !Array.isArray(inner.layers)) throw new DataError(`${label}: functional model config has no layer list`, { file: label });
+    if (!isObj(inner) || !Array.isArray(inner.layers)) throw new ModelFileError(`${label}: functional model config has no layer list`, { file: label });
     layers = inner.layers.map((l, i) => parseLayer(l, i, label));
     const byName = new Map(layers.map((l) => [l.name, l]));
     const ends = (v: unknown): string[] => {
@@ -367,39 +370,39 @@ function parseGraph(cfg: unknown, label: string): ParsedGraph {
       return out;
     };
     const ins = ends(inner.input_layers), outs = ends(inner.output_layers);
-    if (ins.length !== 1) throw new DataError(`${label}: the model has ${ins.length} inputs; only single-input models can be imported`, { file: label });
-    if (outs.length !== 1) throw new DataError(`${label}: the model has ${outs.length} outputs; only single-output models can be imported`, { file: label });
+    if (ins.length !== 1) throw new ModelFileError(`${label}: the model has ${ins.length} inputs; only single-input models can be imported`, { file: label });
+    if (outs.length !== 1) throw new ModelFileError(`${label}: the model has ${outs.length} outputs; only single-output models can be imported`, { file: label });
     const input = ins[0];
     chain = [];
     let cur = outs[0];
     const seen = new Set<string>();
     while (cur !== input) {
       const l = byName.get(cur);
-      if (!l) throw new DataError(`${label}: the graph refers to an unknown layer '${cur}'`, { file: label, variable: cur });
-      if (seen.has(cur)) throw new DataError(`${label}: the graph has a cycle at layer '${cur}'`, { file: label, variable: cur });
+      if (!l) throw new ModelFileError(`${label}: the graph refers to an unknown layer '${cur}'`, { file: label, variable: cur });
+      if (seen.has(cur)) throw new ModelFileError(`${label}: the graph has a cycle at layer '${cur}'`, { file: label, variable: cur });
       seen.add(cur);
       if (l.calls > 1)
-        throw new DataError(`${label}: layer '${l.name}' (${l.className}) is called ${l.calls} times (shared weights); iclrnn cannot express that`, { file: label, variable: l.name });
+        throw new ModelFileError(`${label}: layer '${l.name}' (${l.className}) is called ${l.calls} times (shared weights); iclrnn cannot express that`, { file: label, variable: l.name });
       chain.unshift(l);
       if (l.className === 'Add') {
         const others = l.inbound.filter((n) => n !== input);
         if (l.inbound.length !== 2 || others.length !== 1)
-          throw new DataError(
+          throw new ModelFileError(
             `${label}: layer '${l.name}' (Add) adds [${l.inbound.join(', ')}]; iclrnn supports only adding the model input '${input}' to one Dense output (the residual [x, -x] of the ICLSTM head)`,
             { file: label, variable: l.name },
           );
         cur = others[0];
       } else {
         if (l.inbound.length !== 1)
-          throw new DataError(`${label}: layer '${l.name}' (${l.className}) has ${l.inbound.length} inputs; expected 1`, { file: label, variable: l.name });
+          throw new ModelFileError(`${label}: layer '${l.name}' (${l.className}) has ${l.inbound.length} inputs; expected 1`, { file: label, variable: l.name });
         cur = l.inbound[0];
       }
     }
     const inputLayer = byName.get(input);
     if (inputLayer && inputLayer.className !== 'InputLayer')
-      throw new DataError(`${label}: the model input '${input}' is a ${inputLayer.className}, not an InputLayer`, { file: label, variable: input });
+      throw new ModelFileError(`${label}: the model input '${input}' is a ${inputLayer.className}, not an InputLayer`, { file: label, variable: input });
   } else {
-    throw new DataError(`${label}: model class '${cls}' is not supported (only Sequential and Functional models can be imported)`, { file: label });
+    throw new ModelFileError(`${label}: model class '${cls}' is not supported (only Sequential and Functional models can be imported)`, { file: label });
   }
   let declaredWidth: number | null = null;
   const first = layers[0];
@@ -429,20 +432,20 @@ interface Expected {
 function checkVars(label: string, layer: KLayer, what: string, vars: KVar[], expected: Expected[]): Float64Array[] {
   const list = expected.map((e) => `${e.name} [${e.shape.join(', ')}]`).join(', ');
   if (vars.length !== expected.length)
-    throw new DataError(`${label}: layer '${layer.name}' (${what}) has ${vars.length} weight arrays, expected ${expected.length}: ${list}`, {
+    throw new ModelFileError(`${label}: layer '${layer.name}' (${what}) has ${vars.length} weight arrays, expected ${expected.length}: ${list}`, {
       file: label,
       variable: layer.name,
     });
   return expected.map((e, i) => {
     const v = vars[i];
     if (v.shape.length !== e.shape.length || v.shape.some((s, j) => s !== e.shape[j]))
-      throw new DataError(
+      throw new ModelFileError(
         `${label}: layer '${layer.name}' (${what}): weight ${i} (${e.name}, stored as '${v.name}') has shape [${v.shape.join(', ')}], expected [${e.shape.join(', ')}]`,
         { file: label, variable: layer.name },
       );
     const bad = v.data.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0)
-      throw new DataError(`${label}: layer '${layer.name}' (${what}): weight ${e.name} has a non-finite value at index ${bad}`, { file: label, variable: layer.name });
+      throw new ModelFileError(`${label}: layer '${layer.name}' (${what}): weight ${e.name} has a non-finite value at index ${bad}`, { file: label, variable: layer.name });
     return v.data;
   });
 }
@@ -450,7 +453,7 @@ function checkVars(label: string, layer: KLayer, what: string, vars: KVar[], exp
 function activationOf(label: string, layer: KLayer, v: unknown, allowed: readonly Activation[]): Activation {
   const a = v === undefined || v === null ? 'linear' : v;
   if (typeof a !== 'string' || !(allowed as readonly string[]).includes(a))
-    throw new DataError(`${label}: layer '${layer.name}' (${layer.className}) uses activation ${JSON.stringify(a)}; supported: ${allowed.join(', ')}`, {
+    throw new ModelFileError(`${label}: layer '${layer.name}' (${layer.className}) uses activation ${JSON.stringify(a)}; supported: ${allowed.join(', ')}`, {
       file: label,
       variable: layer.name,
     });
@@ -459,14 +462,14 @@ function activationOf(label: string, layer: KLayer, v: unknown, allowed: readonl
 
 function positiveInt(label: string, layer: KLayer, v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-    throw new DataError(`${label}: layer '${layer.name}' (${layer.className}): ${what} must be a positive integer, got ${JSON.stringify(v)}`, { file: label, variable: layer.name });
+    throw new ModelFileError(`${label}: layer '${layer.name}' (${layer.className}): ${what} must be a positive integer, got ${JSON.stringify(v)}`, { file: label, variable: layer.name });
   return v;
 }
 
 function finiteNumber(label: string, layer: KLayer, v: unknown, what: string, def: number): number {
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new DataError(`${label}: layer '${layer.name}': ${what} must be a finite number, got ${JSON.stringify(v)}`, { file: label, variable: layer.name });
+    throw new ModelFileError(`${label}: layer '${layer.name}': ${what} must be a finite number, got ${JSON.stringify(v)}`, { file: label, variable: layer.name });
   return v;
 }
 
@@ -478,7 +481,7 @@ function constraintOf(label: string, layer: KLayer, v: unknown, where: string, w
   if (cls === 'SpectralConstraint') {
     const k = finiteNumber(label, layer, cfg.k_coef_lip, 'SpectralConstraint k_coef_lip', 1);
     const eps = finiteNumber(label, layer, cfg.eps_spectral, 'SpectralConstraint eps_spectral', 1e-3);
-    if (!(k > 0)) throw new DataError(`${label}: layer '${layer.name}': SpectralConstraint k_coef_lip must be > 0, got ${k}`, { file: label, variable: layer.name });
+    if (!(k > 0)) throw new ModelFileError(`${label}: layer '${layer.name}': SpectralConstraint k_coef_lip must be > 0, got ${k}`, { file: label, variable: layer.name });
     return { type: 'spectral', k, eps, mode: 'reference', nonNegative: true, iterations: 10, tolerance: 1e-3 };
   }
   warnings.push(`layer '${layer.name}': constraint ${JSON.stringify(cls ?? v)} on ${where} has no iclrnn equivalent and was dropped (the weights are imported as stored)`);
@@ -504,9 +507,9 @@ interface RecurrentResult extends BuiltLayer {
 function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize: number | null, warnings: string[]): RecurrentResult {
   const c = layer.config;
   const L = `${label}: layer '${layer.name}' (${layer.className})`;
-  if (c.go_backwards === true) throw new DataError(`${L}: go_backwards=true is not supported`, { file: label, variable: layer.name });
-  if (c.return_state === true) throw new DataError(`${L}: return_state=true is not supported`, { file: label, variable: layer.name });
-  if (c.time_major === true) throw new DataError(`${L}: time_major=true is not supported`, { file: label, variable: layer.name });
+  if (c.go_backwards === true) throw new ModelFileError(`${L}: go_backwards=true is not supported`, { file: label, variable: layer.name });
+  if (c.return_state === true) throw new ModelFileError(`${L}: return_state=true is not supported`, { file: label, variable: layer.name });
+  if (c.time_major === true) throw new ModelFileError(`${L}: time_major=true is not supported`, { file: label, variable: layer.name });
   if (c.stateful === true) warnings.push(`layer '${layer.name}' is stateful in Keras; the imported model starts every sequence from a zero state`);
   let cellClass: string;
   let cc: Obj;
@@ -514,8 +517,8 @@ function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize
   else if (layer.className === 'LSTM') (cellClass = 'LSTMCell'), (cc = c);
   else {
     const cell = c.cell;
-    if (Array.isArray(cell)) throw new DataError(`${L}: a list of cells (stacked cells in one RNN layer) is not supported`, { file: label, variable: layer.name });
-    if (!isObj(cell) || typeof cell.class_name !== 'string') throw new DataError(`${L}: the RNN layer has no cell class_name`, { file: label, variable: layer.name });
+    if (Array.isArray(cell)) throw new ModelFileError(`${L}: a list of cells (stacked cells in one RNN layer) is not supported`, { file: label, variable: layer.name });
+    if (!isObj(cell) || typeof cell.class_name !== 'string') throw new ModelFileError(`${L}: the RNN layer has no cell class_name`, { file: label, variable: layer.name });
     cellClass = cell.class_name;
     cc = isObj(cell.config) ? cell.config : {};
   }
@@ -549,7 +552,7 @@ function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize
       activationOf(label, layer, cc.activation ?? 'tanh', ['tanh']);
       const ra = cc.recurrent_activation ?? 'sigmoid';
       if (ra !== 'sigmoid')
-        throw new DataError(`${L}: recurrent_activation ${JSON.stringify(ra)} is not supported (only 'sigmoid')`, { file: label, variable: layer.name });
+        throw new ModelFileError(`${L}: recurrent_activation ${JSON.stringify(ra)} is not supported (only 'sigmoid')`, { file: label, variable: layer.name });
       const exp: Expected[] = [{ name: 'kernel', shape: [n, 4 * u] }, { name: 'recurrent_kernel', shape: [u, 4 * u] }];
       if (useBias) exp.push({ name: 'bias', shape: [4 * u] });
       const w = checkVars(label, layer, what, vars, exp);
@@ -594,23 +597,33 @@ function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize
       break;
     }
     case 'MyICLSTMCell': {
+      // Two layouts: the MPC reference (14 weights: Wi, Ui, then DW, DU, b per gate i, f, o, c) and
+      // an older one (10 weights: Wi, Ui, then D, b per gate; one scaling for x W and h U).
+      const separate = vars.length !== 10;
       const exp: Expected[] = [{ name: 'Wi (kernel)', shape: [n, u] }, { name: 'Ui (recurrent_kernel)', shape: [u, u] }];
-      for (const g of ['i', 'f', 'o', 'c']) exp.push({ name: `DW${g}`, shape: [u] }, { name: `b${g}`, shape: [u] });
+      for (const g of ['i', 'f', 'o', 'c']) {
+        if (separate) exp.push({ name: `DW${g}`, shape: [u] }, { name: `DU${g}`, shape: [u] }, { name: `b${g}`, shape: [u] });
+        else exp.push({ name: `DW${g}`, shape: [u] }, { name: `b${g}`, shape: [u] });
+      }
       const w = checkVars(label, layer, what, vars, exp);
       // stored gate order i, f, o, c -> iclrnn order i, f, c, o
-      const D = { i: w[2], f: w[4], o: w[6], c: w[8] }, B = { i: w[3], f: w[5], o: w[7], c: w[9] };
+      const k = separate ? 3 : 2;
+      const at = (gate: number, slot: number) => w[2 + gate * k + slot];
+      const DW = { i: at(0, 0), f: at(1, 0), o: at(2, 0), c: at(3, 0) };
+      const DU = separate ? { i: at(0, 1), f: at(1, 1), o: at(2, 1), c: at(3, 1) } : DW;
+      const B = { i: at(0, k - 1), f: at(1, k - 1), o: at(2, k - 1), c: at(3, k - 1) };
       const cat = (p: Record<'i' | 'f' | 'c' | 'o', Float64Array>) => {
         const out = new Float64Array(4 * u);
-        (['i', 'f', 'c', 'o'] as const).forEach((g, k) => out.set(p[g], k * u));
+        (['i', 'f', 'c', 'o'] as const).forEach((g, j) => out.set(p[g], j * u));
         return out;
       };
-      values.set('kernel', w[0]).set('recurrentKernel', w[1]).set('kernelScale', cat(D)).set('recurrentScale', cat(D)).set('bias', cat(B));
+      values.set('kernel', w[0]).set('recurrentKernel', w[1]).set('kernelScale', cat(DW)).set('recurrentScale', cat(DU)).set('bias', cat(B));
       const nn: ConstraintConfig = { type: 'nonNegative' };
       cell = { type: 'iclstm', inputSize: n, units: u, constraints: { kernel: nn, recurrentKernel: nn, kernelScale: nn, recurrentScale: nn } };
       break;
     }
     default:
-      throw new DataError(
+      throw new ModelFileError(
         `${label}: layer '${layer.name}' uses the unsupported recurrent cell class '${cellClass}' (supported: SimpleRNNCell, LSTMCell, MyRNNCell, MyLRNNCell, MyICLSTMCell)`,
         { file: label, variable: layer.name },
       );
@@ -637,9 +650,14 @@ function buildDense(label: string, layer: KLayer, store: WeightStore, inSize: nu
 }
 
 /** The family whose structure (cells, head, constraints) an imported spec has, else 'custom'. */
-function familyOf(cells: CellConfig[], head: DenseConfig[]): ModelKind {
-  const oneHead = head.length === 1 && !head[0].residual;
+function familyOf(cells: CellConfig[], head: DenseConfig[], interleaved: boolean): ModelKind {
   const all = (p: (c: CellConfig) => boolean) => cells.every(p);
+  if (interleaved) {
+    // the published multi-block ICLSTM: (ICLSTM -> Dense + input) x N -> Dense
+    const blocks = all((c) => c.type === 'iclstm') && head.length === cells.length + 1 && head.slice(0, -1).every((h) => h.residual) && !head[head.length - 1].residual;
+    return blocks ? 'iclstm' : 'custom';
+  }
+  const oneHead = head.length === 1 && !head[0].residual;
   if (all((c) => c.type === 'simple' && c.activation === 'tanh') && oneHead) return 'rnn';
   if (all((c) => c.type === 'lstm') && oneHead) return 'lstm';
   if (all((c) => c.type === 'lipschitz') && oneHead) return 'lrnn';
@@ -656,13 +674,13 @@ function familyOf(cells: CellConfig[], head: DenseConfig[]): ModelKind {
 function numberArray(file: string, json: Obj, key: string): number[] {
   const v = json[key];
   if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
-    throw new DataError(`${file}: field '${key}' must be a non-empty array of finite numbers`, { file, variable: key });
+    throw new ModelFileError(`${file}: field '${key}' must be a non-empty array of finite numbers`, { file, variable: key });
   return v as number[];
 }
 
 /** Validates a parsed `scalers.json` object. */
 export function parseKerasScalers(json: unknown, file = '<scalers>'): KerasScalers {
-  if (!isObj(json)) throw new DataError(`${file}: expected a JSON object with x_min, x_max, y_min, y_max, negate_input`, { file });
+  if (!isObj(json)) throw new ModelFileError(`${file}: expected a JSON object with x_min, x_max, y_min, y_max, negate_input`, { file });
   const s: KerasScalers = {
     x_min: numberArray(file, json, 'x_min'),
     x_max: numberArray(file, json, 'x_max'),
@@ -671,10 +689,10 @@ export function parseKerasScalers(json: unknown, file = '<scalers>'): KerasScale
     negate_input: false,
   };
   if (json.negate_input !== undefined && typeof json.negate_input !== 'boolean')
-    throw new DataError(`${file}: field 'negate_input' must be true or false`, { file, variable: 'negate_input' });
+    throw new ModelFileError(`${file}: field 'negate_input' must be true or false`, { file, variable: 'negate_input' });
   s.negate_input = json.negate_input === true;
-  if (s.x_min.length !== s.x_max.length) throw new DataError(`${file}: x_min has ${s.x_min.length} entries but x_max has ${s.x_max.length}`, { file, variable: 'x_max' });
-  if (s.y_min.length !== s.y_max.length) throw new DataError(`${file}: y_min has ${s.y_min.length} entries but y_max has ${s.y_max.length}`, { file, variable: 'y_max' });
+  if (s.x_min.length !== s.x_max.length) throw new ModelFileError(`${file}: x_min has ${s.x_min.length} entries but x_max has ${s.x_max.length}`, { file, variable: 'x_max' });
+  if (s.y_min.length !== s.y_max.length) throw new ModelFileError(`${file}: y_min has ${s.y_min.length} entries but y_max has ${s.y_max.length}`, { file, variable: 'y_max' });
   return s;
 }
 
@@ -690,7 +708,7 @@ export function readKerasScalers(path: string): KerasScalers {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new DataError(`${path}: not valid JSON (${(e as Error).message})`, { file: path, cause: e });
+    throw new ModelFileError(`${path}: not valid JSON (${(e as Error).message})`, { file: path, cause: e });
   }
   return parseKerasScalers(json, path);
 }
@@ -704,24 +722,24 @@ export function readKerasScalers(path: string): KerasScalers {
 export function kerasScalersToModel(s: KerasScalers, kerasInputWidth: number, outputSize: number, file = '<scalers>'): KerasScalerMapping {
   const W = kerasInputWidth;
   if (s.y_min.length !== outputSize)
-    throw new DataError(`${file}: y_min/y_max have ${s.y_min.length} entries but the model predicts ${outputSize} outputs`, { file, variable: 'y_min' });
+    throw new ModelFileError(`${file}: y_min/y_max have ${s.y_min.length} entries but the model predicts ${outputSize} outputs`, { file, variable: 'y_min' });
   const outputScaler = new MinMaxScaler({ min: s.y_min, max: s.y_max });
   if (s.x_min.length !== W)
-    throw new DataError(
+    throw new ModelFileError(
       `${file}: x_min/x_max have ${s.x_min.length} entries but the Keras model takes ${W} input columns` +
         (s.negate_input ? ' (with negate_input they must cover the augmented columns [x, -x])' : ''),
       { file, variable: 'x_min' },
     );
   if (!s.negate_input) return { inputSize: W, augmentation: null, inputScaler: new MinMaxScaler({ min: s.x_min, max: s.x_max }), outputScaler };
   if (W % 2 !== 0)
-    throw new DataError(`${file}: negate_input is true but the Keras model takes an odd number (${W}) of input columns, so they cannot be [x, -x]`, { file, variable: 'negate_input' });
+    throw new ModelFileError(`${file}: negate_input is true but the Keras model takes an odd number (${W}) of input columns, so they cannot be [x, -x]`, { file, variable: 'negate_input' });
   const n = W / 2;
   const range = (j: number) => (s.x_max[j] - s.x_min[j] > 0 ? s.x_max[j] - s.x_min[j] : 1);
   const offset: number[] = [];
   for (let j = 0; j < n; j++) {
     const r = range(j), rn = range(n + j);
     if (Math.abs(r - rn) > 1e-9 * Math.max(Math.abs(r), Math.abs(rn)))
-      throw new DataError(
+      throw new ModelFileError(
         `${file}: negate_input is true but column ${n + j + 1} (-x${j + 1}) is scaled over [${s.x_min[n + j]}, ${s.x_max[n + j]}] and column ${j + 1} over ` +
           `[${s.x_min[j]}, ${s.x_max[j]}]: the ranges differ, so the scaled negation is not offset - scaled(x) ` +
           `(expected x_min[${n + j + 1}] = -x_max[${j + 1}] and x_max[${n + j + 1}] = -x_min[${j + 1}])`,
@@ -749,7 +767,7 @@ function parseJson(text: string, label: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new DataError(`${label}: ${what} is not valid JSON (${(e as Error).message})`, { file: label, cause: e });
+    throw new ModelFileError(`${label}: ${what} is not valid JSON (${(e as Error).message})`, { file: label, cause: e });
   }
 }
 
@@ -762,12 +780,15 @@ function buildFromKeras(
   scalers: KerasScalers | null,
   scalersFile: string | null,
   extra: Obj,
+  earlyWarnings: string[] = [],
+  plainInputs: KerasImportOptions['plainInputs'] = null,
 ): KerasImportResult {
-  const warnings: string[] = [];
+  const warnings: string[] = [...earlyWarnings];
   const graph = parseGraph(config, label);
   const store = makeStore(graph.layers);
   const cells: CellConfig[] = [];
   const head: DenseConfig[] = [];
+  const layout: string[] = [];
   const cellValues: Map<string, Float64Array>[] = [];
   const headValues: Map<string, Float64Array>[] = [];
   const seqFlags: { layer: KLayer; returnSequences: boolean }[] = [];
@@ -778,13 +799,9 @@ function buildFromKeras(
     const cls = layer.className;
     const where = `${label}: layer '${layer.name}' (${cls})`;
     if (RECURRENT.has(cls)) {
-      if (head.length > 0)
-        throw new DataError(
-          `${where} follows a Dense/Add layer; iclrnn models stack all recurrent layers first and put the Dense layers in the output head, so this graph cannot be expressed`,
-          { file: label, variable: layer.name },
-        );
       const r = buildRecurrent(label, layer, store, size, warnings);
       if (width === null) width = r.cell.inputSize;
+      layout.push(`cells.${cells.length}`);
       cells.push(r.cell);
       cellValues.push(r.values);
       seqFlags.push({ layer, returnSequences: r.returnSequences });
@@ -792,8 +809,9 @@ function buildFromKeras(
       last = 'recurrent';
     } else if (cls === 'Dense') {
       if (cells.length === 0)
-        throw new DataError(`${where} comes before any recurrent layer; iclrnn models start with a recurrent layer`, { file: label, variable: layer.name });
+        throw new ModelFileError(`${where} comes before any recurrent layer; iclrnn models start with a recurrent layer`, { file: label, variable: layer.name });
       const d = buildDense(label, layer, store, size!, warnings);
+      layout.push(`head.${head.length}`);
       head.push(d.config);
       headValues.push(d.values);
       size = d.config.units;
@@ -801,25 +819,28 @@ function buildFromKeras(
     } else if (cls === 'Add') {
       const h = head[head.length - 1];
       if (!h || (last !== 'dense' && last !== 'activation') || h.residual)
-        throw new DataError(`${where}: iclrnn can add the model input only right after a Dense layer of the output head`, { file: label, variable: layer.name });
+        throw new ModelFileError(`${where}: iclrnn can add the model input only right after a Dense layer (missing: a Dense layer before this Add)`, { file: label, variable: layer.name });
+      if (width !== null && h.units !== width)
+        throw new ModelFileError(`${where}: adds the model input (${width} columns) to a Dense output of ${h.units} units; the shapes do not match`, { file: label, variable: layer.name });
       h.residual = true;
       last = 'add';
     } else if (cls === 'Activation') {
       const h = head[head.length - 1];
       if (!h || last !== 'dense' || h.activation !== 'linear')
-        throw new DataError(`${where}: an Activation layer is supported only right after a Dense layer with linear activation`, { file: label, variable: layer.name });
+        throw new ModelFileError(`${where}: an Activation layer is supported only right after a Dense layer with linear activation`, { file: label, variable: layer.name });
       h.activation = activationOf(label, layer, layer.config.activation, ['linear', 'relu', 'tanh', 'sigmoid']);
       last = 'activation';
     } else if (IDENTITY.has(cls)) {
       // identity at inference
     } else {
-      throw new DataError(`${label}: layer '${layer.name}' has the unsupported class '${cls}' (supported: ${SUPPORTED})`, { file: label, variable: layer.name });
+      const why = cls === 'Lambda' ? ' (a Lambda layer holds Python code, which cannot be imported)' : '';
+      throw new ModelFileError(`${label}: layer '${layer.name}' has the unsupported class '${cls}'${why} (supported: ${SUPPORTED})`, { file: label, variable: layer.name });
     }
   }
-  if (cells.length === 0) throw new DataError(`${label}: the model has no recurrent layer (SimpleRNN, LSTM or RNN)`, { file: label });
+  if (cells.length === 0) throw new ModelFileError(`${label}: the model has no recurrent layer (SimpleRNN, LSTM or RNN)`, { file: label });
   seqFlags.forEach((f, i) => {
     if (!f.returnSequences && i < seqFlags.length - 1)
-      throw new DataError(`${label}: layer '${f.layer.name}' returns only its last step (return_sequences=false) but another recurrent layer follows it`, {
+      throw new ModelFileError(`${label}: layer '${f.layer.name}' returns only its last step (return_sequences=false) but another recurrent layer follows it`, {
         file: label,
         variable: f.layer.name,
       });
@@ -831,15 +852,30 @@ function buildFromKeras(
         'the imported model outputs every step, and its last step equals the Keras output',
     );
   const kerasWidth = width!;
-  const outputSize = head.length ? head[head.length - 1].units : cells[cells.length - 1].units;
-  const mapping = scalers ? kerasScalersToModel(scalers, kerasWidth, outputSize, scalersFile ?? '<scalers>') : null;
-  const kind = familyOf(cells, head);
-  const spec: ModelSpec = { kind, inputSize: mapping ? mapping.inputSize : kerasWidth, augmentation: mapping ? mapping.augmentation : null, cells, head };
+  const outputSize = size!;
+  let mapping: { inputSize: number; augmentation: { offset: number[] } | null } | null = scalers ? kerasScalersToModel(scalers, kerasWidth, outputSize, scalersFile ?? '<scalers>') : null;
+  if (!mapping && plainInputs) {
+    if (kerasWidth % 2 !== 0)
+      throw new ModelFileError(`${label}: plain inputs need a Keras model fed [x, -x], but it takes an odd number (${kerasWidth}) of input columns`, { file: label });
+    const off = typeof plainInputs === 'object' ? plainInputs.offset : 1;
+    if (!Number.isFinite(off)) throw new ValidationError(`plainInputs.offset must be a finite number, got ${off}`);
+    mapping = { inputSize: kerasWidth / 2, augmentation: { offset: new Array(kerasWidth / 2).fill(off) } };
+  }
+  const interleavedLayout = layout.some((n, i) => n.startsWith('cells.') && layout.slice(0, i).some((m) => m.startsWith('head.')));
+  const kind = familyOf(cells, head, interleavedLayout);
+  const spec: ModelSpec = {
+    kind,
+    inputSize: mapping ? mapping.inputSize : kerasWidth,
+    augmentation: mapping ? mapping.augmentation : null,
+    cells,
+    head,
+    ...(interleavedLayout ? { layout } : {}),
+  };
   let model: SequenceModel;
   try {
     model = new SequenceModel(spec);
   } catch (e) {
-    throw new DataError(`${label}: the imported layers do not fit together: ${(e as Error).message}`, { file: label, cause: e });
+    throw new ModelFileError(`${label}: the imported layers do not fit together: ${(e as Error).message}`, { file: label, cause: e });
   }
   for (const { path, param } of model.namedParameters()) {
     const [part, idx, name] = path.split('.');
@@ -863,15 +899,15 @@ function buildFromKeras(
     }),
     inputColumns: kerasWidth,
     scalers: scalers ? (scalersFile ?? 'given') : null,
-    negateInput: scalers ? scalers.negate_input : null,
+    negateInput: scalers ? scalers.negate_input : mapping ? true : null,
     returnSequences: lastReturnsSequences,
     ...extra,
     warnings,
   };
   return {
     model,
-    inputScaler: mapping ? mapping.inputScaler : null,
-    outputScaler: mapping ? mapping.outputScaler : null,
+    inputScaler: scalers ? (mapping as KerasScalerMapping).inputScaler : null,
+    outputScaler: scalers ? (mapping as KerasScalerMapping).outputScaler : null,
     metadata: { source },
     format,
     warnings,
@@ -883,10 +919,26 @@ function buildFromKeras(
  * from the content) as an iclrnn model. Problems with the file (unreadable, not a Keras model,
  * unsupported layer, missing or mis-shaped weights, unusable scalers) throw a {@link DataError}
  * naming the file and the layer.
+ *
+ * @example
+ * ```ts
+ * const imported = await importKeras('model.keras', { scalers: 'scalers.json' });
+ * saveModel('imported.json', imported);
+ * ```
  */
 export async function importKeras(path: string, options: KerasImportOptions = {}): Promise<KerasImportResult> {
-  const scalersFile = typeof options.scalers === 'string' ? options.scalers : null;
-  const scalers = typeof options.scalers === 'string' ? readKerasScalers(options.scalers) : options.scalers ? parseKerasScalers(options.scalers) : null;
+  let scalersFile = typeof options.scalers === 'string' ? options.scalers : null;
+  let scalers = typeof options.scalers === 'string' ? readKerasScalers(options.scalers) : options.scalers ? parseKerasScalers(options.scalers) : null;
+  const px = options.scalerX ?? null, py = options.scalerY ?? null;
+  if (px !== null || py !== null) {
+    if (px === null || py === null) throw new ModelFileError(`${path}: give both pickled scalers (X and y) or neither`, { file: path, variable: px === null ? 'scalerX' : 'scalerY' });
+    if (scalers) throw new ModelFileError(`${path}: give either the scalers JSON or the pickled scalers, not both`, { file: path, variable: 'scalers' });
+    const sx = typeof px === 'string' ? readPickledMinMaxScaler(px) : px;
+    const sy = typeof py === 'string' ? readPickledMinMaxScaler(py) : py;
+    const names = { x: typeof px === 'string' ? px : undefined, y: typeof py === 'string' ? py : undefined };
+    scalers = kerasScalersFromPickles(sx, sy, names);
+    scalersFile = names.x && names.y ? `${names.x} + ${names.y}` : 'pickled scalers';
+  }
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -894,48 +946,48 @@ export async function importKeras(path: string, options: KerasImportOptions = {}
     const code = (e as NodeJS.ErrnoException).code;
     throw new DataError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code ?? (e as Error).message})`, { file: path, cause: e });
   }
-  await h5();
+  const plain = options.plainInputs ?? null;
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
     try {
       entries = unzipSync(bytes);
     } catch (e) {
-      throw new DataError(`${path}: not a valid zip archive (${(e as Error).message}); is it a .keras file?`, { file: path, cause: e });
+      throw new ModelFileError(`${path}: not a valid zip archive (${(e as Error).message}); is it a .keras file?`, { file: path, cause: e });
     }
     const find = (name: string) => entries[name] ?? Object.entries(entries).find(([k]) => k.replace(/^\.?\//, '') === name)?.[1];
     const cfgBytes = find('config.json');
-    if (!cfgBytes) throw new DataError(`${path}: the archive has no config.json (found: ${Object.keys(entries).join(', ') || 'nothing'}); not a Keras v3 .keras file`, { file: path });
+    if (!cfgBytes) throw new ModelFileError(`${path}: the archive has no config.json (found: ${Object.keys(entries).join(', ') || 'nothing'}); not a Keras v3 .keras file`, { file: path });
     const config = parseJson(new TextDecoder().decode(cfgBytes), path, 'config.json');
     const metaBytes = find('metadata.json');
     const meta = metaBytes ? parseJson(new TextDecoder().decode(metaBytes), path, 'metadata.json') : null;
     const weights = find('model.weights.h5');
     if (!weights) {
       parseGraph(config, path); // an unusable config says so first
-      throw new DataError(`${path}: the archive has no model.weights.h5`, { file: path });
+      throw new ModelFileError(`${path}: the archive has no model.weights.h5`, { file: path });
     }
-    const dir = mkdtempSync(join(tmpdir(), 'iclrnn-keras-'));
-    try {
-      const wpath = join(dir, 'model.weights.h5');
-      writeFileSync(wpath, weights);
-      const data = withH5File(wpath, `${path}:model.weights.h5`, (f) => readV3Groups(f, `${path}:model.weights.h5`));
-      const extra: Obj = isObj(meta) && typeof meta.keras_version === 'string' ? { kerasVersion: meta.keras_version } : {};
-      return buildFromKeras(config, (layers) => new V3Store(path, data, layers), path, 'keras-v3', scalers, scalersFile, extra);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const data = await withH5Bytes(weights, `${path}:model.weights.h5`, (f, ctx) => readV3Groups(f, ctx));
+    const extra: Obj = isObj(meta) && typeof meta.keras_version === 'string' ? { kerasVersion: meta.keras_version } : {};
+    return buildFromKeras(config, (layers) => new V3Store(path, data, layers), path, 'keras-v3', scalers, scalersFile, extra, [], plain);
   }
   if (isHdf5(bytes)) {
-    const { config, weights, kerasVersion } = withH5File(resolve(path), path, (f) => {
-      const cfgText = attrStrings(f, 'model_config');
-      if (!cfgText || cfgText.length === 0)
-        throw new DataError(
-          `${path}: HDF5 file without a 'model_config' attribute: not a full Keras model (a weights-only file? import the .keras archive or a model saved with model.save('x.h5'))`,
-          { file: path },
-        );
-      const version = attrStrings(f, 'keras_version')?.[0];
-      return { config: parseJson(cfgText[0], path, "the 'model_config' attribute"), weights: readLegacyWeights(f, path), kerasVersion: version };
-    });
-    return buildFromKeras(config, () => new LegacyStore(path, weights), path, 'keras-h5', scalers, scalersFile, kerasVersion ? { kerasVersion } : {});
+    const warnings: string[] = [];
+    const { config, weights, kerasVersion } = await withH5File(
+      resolve(path),
+      (f, ctx) => {
+        const cfgText = attrStrings(f, 'model_config');
+        if (!cfgText || cfgText.length === 0)
+          throw new ModelFileError(
+            `${path}: HDF5 file without a 'model_config' attribute: not a full Keras model (a weights-only file? import the .keras archive or a model saved with model.save('x.h5'))`,
+            { file: path },
+          );
+        const version = attrStrings(f, 'keras_version')?.[0];
+        const cfg = parseJson(cfgText[0], path, "the 'model_config' attribute");
+        const wanted = new Set(parseGraph(cfg, path).chain.map((l) => l.name));
+        return { config: cfg, weights: readLegacyWeights(f, ctx, wanted, warnings), kerasVersion: version };
+      },
+      path,
+    );
+    return buildFromKeras(config, () => new LegacyStore(path, weights), path, 'keras-h5', scalers, scalersFile, kerasVersion ? { kerasVersion } : {}, warnings, plain);
   }
-  throw new DataError(`${path}: not a Keras model file: neither a .keras zip archive nor an HDF5 (.h5) file`, { file: path });
+  throw new ModelFileError(`${path}: not a Keras model file: neither a .keras zip archive nor an HDF5 (.h5) file`, { file: path });
 }

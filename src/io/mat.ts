@@ -26,21 +26,19 @@
  * MATLAB orientation `U` and `Y` are 2 x 20001 (time along columns); the reference Python code
  * (h5py) sees 20001 x 2. `loadEnergyDataset` orients them time-major either way.
  *
- * h5wasm: the Node build reads real paths directly (NODERAWFS); every file it opens is closed
- * before the function returns, also on errors. On first use this module switches h5wasm to its
- * throwing error handler, so HDF5 problems become exceptions (turned into {@link DataError})
- * instead of diagnostics printed to stderr.
+ * HDF5 goes through the shared wrapper `h5.ts` (h5wasm loaded on first use; every file closed
+ * before the function returns, also on errors; HDF5 problems become {@link DataError}s instead
+ * of diagnostics printed to stderr; files that failed part-way are re-read through a copy).
  *
  * Every problem with the input is thrown as a {@link DataError} naming the file (and variable,
  * row and column where relevant).
  */
-import { copyFile, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import h5wasm from 'h5wasm/node';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { attrString, attrTruthy, createH5File, readNumericDataset, withH5File, type H5, type H5Dataset, type H5File, type H5Module } from './h5.ts';
 import { unzlibSync } from 'fflate';
 import { DataError } from './errors.ts';
 import type { NumericMatrix } from '../systems/timeseries.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** A real matrix read from or written to a MAT / HDF5 file: row-major `rows x cols` float64. */
 export type MatMatrix = NumericMatrix;
@@ -84,19 +82,7 @@ export interface MatWriteOptions {
   format?: 'v7.3' | 'hdf5';
 }
 
-type H5Module = Awaited<typeof h5wasm.ready>;
-type H5Entity = ReturnType<InstanceType<typeof h5wasm.File>['get']>;
-
-let modulePromise: Promise<H5Module> | undefined;
-
-/** Waits for h5wasm and switches it to throwing errors (no stderr output). */
-function h5(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready.then((m) => {
-    m.activate_throwing_error_handler();
-    return m;
-  });
-  return modulePromise;
-}
+type H5Entity = ReturnType<H5File['get']>;
 
 // ---------------------------------------------------------------------------------------------
 // format detection
@@ -176,7 +162,7 @@ const NUMERIC_CLASSES = new Set(['double', 'single', 'int8', 'uint8', 'int16', '
 
 function resolveOrientation(o: MatOrientation | undefined, format: MatFormat): 'matlab' | 'hdf5' {
   if (o === undefined || o === 'auto') return format === 'hdf5' ? 'hdf5' : 'matlab';
-  if (o !== 'matlab' && o !== 'hdf5') throw new RangeError(`orientation must be 'auto', 'matlab' or 'hdf5', got ${String(o)}`);
+  if (o !== 'matlab' && o !== 'hdf5') throw new ValidationError(`orientation must be 'auto', 'matlab' or 'hdf5', got ${String(o)}`);
   return o;
 }
 
@@ -249,58 +235,23 @@ function unreadable(file: string, info: MatVariableInfo): DataError {
 // ---------------------------------------------------------------------------------------------
 // HDF5 (v7.3 and plain)
 
-const MAX_COMPRESSED_BYTES = 2 ** 30;
-
-function h5Reason(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const lines = msg.split('\n');
-  const reasons: string[] = [];
-  for (const l of lines) {
-    const m = /in [\w.]+\(\): (.*)$/.exec(l);
-    if (m) reasons.push(m[1].trim());
-  }
-  if (reasons.length > 0) return `HDF5: ${reasons[reasons.length - 1]}`;
-  const first = lines.find((l) => l.trim() !== '') ?? 'unknown error';
-  return first.length > 200 ? first.slice(0, 200) + '...' : first;
-}
-
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-
-function attrString(entity: { attrs: Record<string, { value: unknown }> }, name: string): string | undefined {
-  const attrs = entity.attrs;
-  if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
-  const v = attrs[name].value;
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return String(v);
-}
-
-function attrTruthy(entity: { attrs: Record<string, { value: unknown }> }, name: string): boolean {
-  const attrs = entity.attrs;
-  if (!Object.prototype.hasOwnProperty.call(attrs, name)) return false;
-  const v = attrs[name].value;
-  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number | bigint>).some((x) => Number(x) !== 0);
-  return Boolean(v) && v !== 0;
-}
-
 interface H5Classified {
   info: MatVariableInfo;
   dataset?: H5Dataset;
   empty?: boolean;
 }
 
-function classifyH5(mod: H5Module, entity: H5Entity, name: string, orientation: 'matlab' | 'hdf5'): H5Classified {
+function classifyH5(lib: H5, mod: H5Module, entity: H5Entity, name: string, orientation: 'matlab' | 'hdf5'): H5Classified {
   const T = mod.H5T_class_t;
   const bad = (cls: string, reason: string, dims: number[] = []): H5Classified => ({ info: { name, class: cls, dims, readable: false, reason } });
   if (entity === null) return bad('unknown', 'the name does not resolve to an object (broken link?)');
-  if (entity instanceof h5wasm.Group) {
+  if (entity instanceof lib.Group) {
     const cls = attrString(entity, 'MATLAB_class');
     if (attrTruthy(entity, 'MATLAB_sparse')) return bad(cls ?? 'sparse', `sparse matrices are not supported (convert with full())`);
     if (cls !== undefined) return bad(cls, `MATLAB class "${cls}" is not a numeric matrix`);
     return bad('group', 'it is an HDF5 group, not a dataset');
   }
-  if (!(entity instanceof h5wasm.Dataset)) return bad(String((entity as { type?: unknown }).type ?? 'object'), 'it is not a dataset');
+  if (!(entity instanceof lib.Dataset)) return bad(String((entity as { type?: unknown }).type ?? 'object'), 'it is not a dataset');
   const meta = entity.metadata;
   const shape = meta.shape ?? [];
   const dims = orientedDims(shape, orientation);
@@ -326,148 +277,20 @@ function classifyH5(mod: H5Module, entity: H5Entity, name: string, orientation: 
 }
 
 function readH5Stored(c: H5Classified, file: string, fileSize: number): Stored {
-  const d = c.dataset!;
-  const meta = d.metadata;
-  const shape = meta.shape ?? [];
-  const total = shape.reduce((a, b) => a * b, 1);
-  const nbytes = total * meta.size;
-  const filters = d.filters;
-  const limit = filters.length === 0 ? fileSize : MAX_COMPRESSED_BYTES;
-  if (nbytes > limit) {
-    throw new DataError(
-      `${file}: variable "${c.info.name}" claims ${nbytes} bytes of data (shape ${dimsText(shape)}), more than ` +
-        (filters.length === 0 ? `the file holds (${fileSize} bytes): corrupt or truncated file` : `the supported limit of ${limit} bytes`),
-      { file, variable: c.info.name },
-    );
-  }
-  const v = d.value;
-  if (v === null || typeof v !== 'object' || !ArrayBuffer.isView(v)) {
-    throw new DataError(`${file}: variable "${c.info.name}": HDF5 returned no numeric data`, { file, variable: c.info.name });
-  }
-  const arr = v as unknown as ArrayLike<number | bigint>;
-  if (arr.length !== total) {
-    throw new DataError(`${file}: variable "${c.info.name}": read ${arr.length} values, expected ${total} (corrupt file)`, {
-      file,
-      variable: c.info.name,
-    });
-  }
-  const data = new Float64Array(total);
-  for (let i = 0; i < total; i++) data[i] = Number(arr[i]);
-  return { shape, data };
+  return readNumericDataset(c.dataset!, { label: file, fileSize }, c.info.name);
 }
 
-/**
- * Inodes (`dev:ino`) of files on which HDF5 failed part-way. HDF5 may keep such a file open
- * internally (h5wasm leaks object ids when an error is thrown), and HDF5 shares one open-file
- * state between opens of the same inode, so a later open of the same (rewritten) file, or of a
- * new file that reuses the inode number, could see stale metadata. Such files are read through a
- * fresh temporary copy instead.
- */
-const poisoned = new Set<string>();
-let tmpCounter = 0;
-
-async function inodeKey(path: string): Promise<string | undefined> {
-  try {
-    const st = await stat(path);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The wasm runtime reports some conditions (e.g. invalid UTF-8 in names of a corrupt file) with
- * `console.error`, bound at load time, so it cannot be redirected. While h5wasm runs
- * synchronously on our behalf, lines it writes to stderr that start with `warning: ` (emscripten)
- * or `HDF5-DIAG` are dropped; anything else passes through. Returns the function that restores
- * stderr.
- */
-function muteWasmDiagnostics(): () => void {
-  const stderr = process.stderr;
-  const original = stderr.write;
-  const filtered = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
-    const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
-    if (text.startsWith('warning: ') || text.startsWith('HDF5-DIAG')) {
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (cb) cb();
-      return true;
-    }
-    return (original as (...a: unknown[]) => boolean).call(stderr, chunk, ...rest);
-  };
-  stderr.write = filtered as typeof stderr.write;
-  return () => {
-    stderr.write = original;
-  };
-}
-
-/** Runs `body` on an open HDF5 file, closing it afterwards; HDF5 failures become DataErrors. */
-async function withH5<T>(path: string, body: (f: H5File, mod: H5Module) => T): Promise<T> {
-  const mod = await h5();
-  let openPath = path;
-  let tmp: string | undefined;
-  const key = await inodeKey(path);
-  if (key === undefined || poisoned.has(key)) {
-    tmp = join(tmpdir(), `iclrnn-h5-${process.pid}-${++tmpCounter}-${Math.random().toString(36).slice(2)}.h5`);
-    try {
-      await copyFile(path, tmp);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw new DataError(`${path}: cannot read file: ${(e as Error).message}`, { file: path, cause: e });
-    }
-    openPath = tmp;
-  }
-  const poison = async (): Promise<void> => {
-    if (key !== undefined) poisoned.add(key);
-    if (tmp !== undefined) {
-      const k = await inodeKey(tmp);
-      if (k !== undefined) poisoned.add(k);
-    }
-  };
-  try {
-    let f: H5File;
-    const restoreOpen = muteWasmDiagnostics();
-    try {
-      f = new h5wasm.File(openPath, 'r');
-    } catch (e) {
-      restoreOpen();
-      await poison();
-      throw new DataError(`${path}: cannot open as HDF5 (truncated or corrupt file?): ${h5Reason(e)}`, { file: path, cause: e });
-    }
-    restoreOpen();
-    let failure: unknown;
-    let result: T | undefined;
-    const restore = muteWasmDiagnostics();
-    try {
-      try {
-        result = body(f, mod);
-      } catch (e) {
-        failure = e;
-      }
-      try {
-        f.close();
-      } catch (e) {
-        failure ??= e;
-      }
-    } finally {
-      restore();
-    }
-    if (failure !== undefined) {
-      if (failure instanceof DataError) throw failure;
-      await poison();
-      throw new DataError(`${path}: cannot read HDF5 content (corrupt file?): ${h5Reason(failure)}`, { file: path, cause: failure });
-    }
-    return result as T;
-  } finally {
-    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
-  }
+/** Runs `body` on an open HDF5 file through the shared wrapper (closed afterwards; failures become DataErrors). */
+function withH5<T>(path: string, body: (f: H5File, lib: H5, mod: H5Module) => T): Promise<T> {
+  return withH5File(path, (f, ctx) => body(f, ctx.lib, ctx.mod));
 }
 
 function h5TopNames(f: H5File): string[] {
   return f.keys().filter((k) => !k.startsWith('#'));
 }
 
-function h5Infos(f: H5File, mod: H5Module, orientation: 'matlab' | 'hdf5'): H5Classified[] {
-  return h5TopNames(f).map((k) => classifyH5(mod, f.get(k), k, orientation));
+function h5Infos(f: H5File, lib: H5, mod: H5Module, orientation: 'matlab' | 'hdf5'): H5Classified[] {
+  return h5TopNames(f).map((k) => classifyH5(lib, mod, f.get(k), k, orientation));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,7 +516,7 @@ export async function listMatVariables(path: string, options: Pick<MatReadOption
   const { format } = await detect(path);
   const orientation = resolveOrientation(options.orientation, format);
   if (format === 'v5') return (await loadV5(path, orientation)).map((v) => v.info);
-  return withH5(path, (f, mod) => h5Infos(f, mod, orientation).map((c) => c.info));
+  return withH5(path, (f, lib, mod) => h5Infos(f, lib, mod, orientation).map((c) => c.info));
 }
 
 /**
@@ -718,7 +541,7 @@ export async function readMatVariable(path: string, name: string, options: MatRe
     if (!v.info.readable || v.stored === undefined) throw unreadable(path, v.info);
     return toMatrix(v.stored, orientation, path, name, allowNonFinite);
   }
-  return withH5(path, (f, mod) => {
+  return withH5(path, (f, lib, mod) => {
     const clean = name.replace(/^\/+/, '');
     const top = h5TopNames(f);
     let entity: H5Entity = null;
@@ -733,8 +556,8 @@ export async function readMatVariable(path: string, name: string, options: MatRe
         entity = f.get(clean);
       }
     }
-    if (entity === null) throw missing(path, name, h5Infos(f, mod, orientation).map((c) => c.info));
-    const c = classifyH5(mod, entity, name, orientation);
+    if (entity === null) throw missing(path, name, h5Infos(f, lib, mod, orientation).map((c) => c.info));
+    const c = classifyH5(lib, mod, entity, name, orientation);
     if (!c.info.readable) throw unreadable(path, c.info);
     if (c.empty) return { rows: 0, cols: 0, data: new Float64Array(0) };
     return toMatrix(readH5Stored(c, path, size), orientation, path, name, allowNonFinite);
@@ -758,8 +581,8 @@ export async function readMatFile(path: string, options: MatReadOptions = {}): P
     }
     return out;
   }
-  return withH5(path, (f, mod) => {
-    for (const c of h5Infos(f, mod, orientation)) {
+  return withH5(path, (f, lib, mod) => {
+    for (const c of h5Infos(f, lib, mod, orientation)) {
       if (!c.info.readable) continue;
       if (c.empty) out.set(c.info.name, { rows: 0, cols: 0, data: new Float64Array(0) });
       else out.set(c.info.name, toMatrix(readH5Stored(c, path, size), orientation, path, c.info.name, allowNonFinite));
@@ -804,42 +627,35 @@ export async function writeMatFile(
   options: MatWriteOptions = {},
 ): Promise<void> {
   const format = options.format ?? 'v7.3';
-  if (format !== 'v7.3' && format !== 'hdf5') throw new RangeError(`format must be 'v7.3' or 'hdf5', got ${String(format)}`);
+  if (format !== 'v7.3' && format !== 'hdf5') throw new ValidationError(`format must be 'v7.3' or 'hdf5', got ${String(format)}`);
   const entries = variables instanceof Map ? [...variables.entries()] : Object.entries(variables);
   for (const [name, m] of entries) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new RangeError(`invalid variable name ${JSON.stringify(name)} (must be a MATLAB identifier)`);
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new ValidationError(`invalid variable name ${JSON.stringify(name)} (must be a MATLAB identifier)`);
     if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 1 || m.cols < 1) {
-      throw new RangeError(`variable "${name}": dimensions must be positive integers, got ${m.rows}x${m.cols}`);
+      throw new ValidationError(`variable "${name}": dimensions must be positive integers, got ${m.rows}x${m.cols}`);
     }
-    if (m.data.length !== m.rows * m.cols) throw new RangeError(`variable "${name}": ${m.data.length} values for ${m.rows}x${m.cols}`);
+    if (m.data.length !== m.rows * m.cols) throw new ValidationError(`variable "${name}": ${m.data.length} values for ${m.rows}x${m.cols}`);
   }
-  await h5();
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    let f: H5File;
-    try {
-      // earliest..1.8 file format (version-0 superblock, as MATLAB writes), readable by HDF5 1.8+
-      f = new h5wasm.File(tmp, 'w', { libver: ['earliest', 'v108'] });
-    } catch (e) {
-      throw new DataError(`${path}: cannot create file: ${h5Reason(e)}`, { file: path, cause: e });
-    }
-    try {
-      for (const [name, m] of entries) {
-        if (format === 'v7.3') {
-          // MATLAB m x n, column-major == HDF5 [n, m], row-major
-          const colMajor = new Float64Array(m.rows * m.cols);
-          for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) colMajor[c * m.rows + r] = m.data[r * m.cols + c];
-          const ds = f.create_dataset({ name, data: colMajor, shape: [m.cols, m.rows] });
-          ds.create_attribute('MATLAB_class', 'double', null, 'A6');
-        } else {
-          f.create_dataset({ name, data: Float64Array.from(m.data), shape: [m.rows, m.cols] });
+    // earliest..1.8 file format (version-0 superblock, as MATLAB writes), readable by HDF5 1.8+
+    await createH5File(
+      tmp,
+      (f) => {
+        for (const [name, m] of entries) {
+          if (format === 'v7.3') {
+            // MATLAB m x n, column-major == HDF5 [n, m], row-major
+            const colMajor = new Float64Array(m.rows * m.cols);
+            for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) colMajor[c * m.rows + r] = m.data[r * m.cols + c];
+            const ds = f.create_dataset({ name, data: colMajor, shape: [m.cols, m.rows] });
+            ds.create_attribute('MATLAB_class', 'double', null, 'A6');
+          } else {
+            f.create_dataset({ name, data: Float64Array.from(m.data), shape: [m.rows, m.cols] });
+          }
         }
-      }
-    } catch (e) {
-      throw new DataError(`${path}: cannot write HDF5 data: ${h5Reason(e)}`, { file: path, cause: e });
-    } finally {
-      f.close();
-    }
+      },
+      { libver: ['earliest', 'v108'], label: path },
+    );
     try {
       if (format === 'v7.3') {
         const body = await readFile(tmp);

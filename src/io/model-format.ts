@@ -7,12 +7,17 @@
  */
 import type { ModelSpec } from '../nn/model.ts';
 import { SequenceModel } from '../nn/model.ts';
+import { isInputConvexKind, MODEL_KINDS, type BuiltinModelKind } from '../nn/models.ts';
 import { MinMaxScaler, type MinMaxScalerConfig } from '../train/scaler.ts';
 import type { ScaledModel } from '../train/pipeline.ts';
 import { DataError } from './errors.ts';
 
-/** Current file format version. */
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * Current file format version. Version 2 added `spec.layout` (dense layers between recurrent
+ * layers, e.g. the multi-block ICLSTM); a model without one is still written as version 1, which
+ * older readers understand, and version 1 files read as before (no layout: cells, then head).
+ */
+export const MODEL_FORMAT_VERSION = 2;
 export const MODEL_FORMAT_NAME = 'iclrnn-model';
 
 /** Everything a model file carries besides the weights. */
@@ -29,6 +34,7 @@ export interface ModelMetadata {
   source?: Record<string, unknown>;
 }
 
+/** The JSON object of a model file (`format: "iclrnn-model"`): architecture, weights, constraint settings, scalers and metadata. */
 export interface ModelFileJson {
   format: typeof MODEL_FORMAT_NAME;
   version: number;
@@ -44,7 +50,15 @@ export interface StoredModel extends ScaledModel {
   metadata: ModelMetadata;
 }
 
-/** Serialises a model to the JSON object of the file format. */
+/**
+ * Serialises a model to the JSON object of the file format.
+ *
+ * @example
+ * ```ts
+ * const json = modelToJson({ ...fit, metadata: { system: 'cstr' } });
+ * const text = JSON.stringify(json);
+ * ```
+ */
 export function modelToJson(m: StoredModel): ModelFileJson {
   const weights: ModelFileJson['weights'] = {};
   const constraintState: Record<string, number[]> = {};
@@ -55,7 +69,7 @@ export function modelToJson(m: StoredModel): ModelFileJson {
   }
   return {
     format: MODEL_FORMAT_NAME,
-    version: MODEL_FORMAT_VERSION,
+    version: m.model.spec.layout ? MODEL_FORMAT_VERSION : 1,
     spec: m.model.spec,
     weights,
     constraintState,
@@ -80,22 +94,87 @@ function checkScaler(file: string, field: string, v: unknown, width: number): Mi
     if (!Array.isArray(a) || a.length !== width || a.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
       fail(file, `${field}.${k}`, `must be an array of ${width} finite numbers`);
   }
+  const min = v.min as number[], max = v.max as number[];
+  for (let j = 0; j < width; j++) {
+    // iclrnn stores a constant feature as max = min + 1, so min >= max is never written by it.
+    if (!(max[j] > min[j])) fail(file, `${field}.max[${j}]`, `is ${max[j]}, not above min[${j}] = ${min[j]} (a zero or negative range cannot scale)`);
+    if (!Number.isFinite(max[j] - min[j])) fail(file, `${field}.max[${j}]`, `is ${max[j]}: the range max - min overflows`);
+  }
   return v as unknown as MinMaxScalerConfig;
+}
+
+const ACTIVATIONS = new Set(['linear', 'relu', 'tanh', 'sigmoid']);
+/** Activations that keep an input-convex network convex (convex and non-decreasing). */
+const CONVEX_ACTIVATIONS = new Set(['linear', 'relu']);
+/** The recurrent cell each built-in family is made of. */
+const CELL_OF_KIND: Record<string, { type: string; activation?: string }> = {
+  rnn: { type: 'simple', activation: 'tanh' },
+  lstm: { type: 'lstm' },
+  lrnn: { type: 'lipschitz' },
+  icrnn: { type: 'icrnn' },
+  iclstm: { type: 'iclstm' },
+  iclrnn: { type: 'simple', activation: 'relu' },
+};
+
+/**
+ * Checks that a spec is one of the families it claims to be (a hand-edited `kind`, a foreign
+ * activation in an input-convex model, a cell of another family), before any layer is built.
+ */
+function checkSpecFamily(file: string, spec: Record<string, unknown>): void {
+  const kinds = [...MODEL_KINDS, 'custom'];
+  const kind = spec.kind;
+  if (typeof kind !== 'string' || !kinds.includes(kind)) fail(file, 'spec.kind', `is ${JSON.stringify(kind)}; expected one of ${kinds.join(', ')}`);
+  if (!Array.isArray(spec.cells)) fail(file, 'spec.cells', 'must be an array of recurrent layers');
+  if (!Array.isArray(spec.head)) fail(file, 'spec.head', 'must be an array of dense layers');
+  const cells = spec.cells as unknown[], head = spec.head as unknown[];
+  head.forEach((h, i) => {
+    if (!isObject(h)) fail(file, `spec.head[${i}]`, 'must be an object');
+    if (typeof h.activation !== 'string' || !ACTIVATIONS.has(h.activation))
+      fail(file, `spec.head[${i}].activation`, `is ${JSON.stringify(h.activation)}; expected one of ${[...ACTIVATIONS].join(', ')}`);
+  });
+  cells.forEach((c, i) => {
+    if (!isObject(c)) fail(file, `spec.cells[${i}]`, 'must be an object');
+    if (c.type === 'simple' && c.activation !== 'tanh' && c.activation !== 'relu')
+      fail(file, `spec.cells[${i}].activation`, `is ${JSON.stringify(c.activation)}; a simple recurrent layer takes 'tanh' or 'relu'`);
+  });
+  if (kind === 'custom') return;
+  const want = CELL_OF_KIND[kind];
+  cells.forEach((c, i) => {
+    const cell = c as Record<string, unknown>;
+    if (cell.type !== want.type || (want.activation !== undefined && cell.activation !== want.activation))
+      fail(file, `spec.cells[${i}]`, `is a ${String(cell.type)}${cell.activation ? ` (${String(cell.activation)})` : ''} layer, but an ${kind} is made of ${want.type}${want.activation ? ` (${want.activation})` : ''} layers; use kind 'custom' for other stacks`);
+  });
+  if (isInputConvexKind(kind as BuiltinModelKind)) {
+    head.forEach((h, i) => {
+      const a = (h as Record<string, unknown>).activation as string;
+      if (!CONVEX_ACTIVATIONS.has(a))
+        fail(file, `spec.head[${i}].activation`, `is '${a}', but an ${kind} (input-convex) takes only convex non-decreasing activations (${[...CONVEX_ACTIVATIONS].join(', ')})`);
+    });
+    if (!isObject(spec.augmentation)) fail(file, 'spec.augmentation', `is missing, but an ${kind} (input-convex) sees [x, offset - x]`);
+  }
 }
 
 /**
  * Rebuilds a model from a parsed file. Throws a {@link DataError} naming the field for a wrong or
  * unknown format/version, missing fields, unknown layers and wrong weight shapes.
+ *
+ * @example
+ * ```ts
+ * const stored = modelFromJson(await (await fetch('/iclrnn.json')).json());
+ * ```
  */
 export function modelFromJson(json: unknown, file = '<model>'): StoredModel {
   if (!isObject(json)) fail(file, '(root)', 'must be a JSON object');
   if (json.format !== MODEL_FORMAT_NAME) fail(file, 'format', `must be '${MODEL_FORMAT_NAME}' (got ${JSON.stringify(json.format)}); is this an iclrnn model file?`);
   if (typeof json.version !== 'number') fail(file, 'version', 'is missing');
-  if (json.version !== MODEL_FORMAT_VERSION)
-    fail(file, 'version', `is ${json.version}, but this iclrnn reads version ${MODEL_FORMAT_VERSION} only`);
+  if (json.version !== 1 && json.version !== MODEL_FORMAT_VERSION)
+    fail(file, 'version', `is ${json.version}, but this iclrnn reads versions 1 and ${MODEL_FORMAT_VERSION} only`);
+  if (json.version === 1 && isObject(json.spec) && json.spec.layout !== undefined) fail(file, 'spec.layout', 'needs version 2 (version 1 files have no layout)');
   if (!isObject(json.spec)) fail(file, 'spec', 'is missing');
   if (!isObject(json.weights)) fail(file, 'weights', 'is missing');
   if (!isObject(json.scalers)) fail(file, 'scalers', 'is missing');
+  if (!isObject(json.constraintState)) fail(file, 'constraintState', 'must be an object (parameter path -> state array)');
+  checkSpecFamily(file, json.spec);
   let model: SequenceModel;
   try {
     model = new SequenceModel(json.spec as unknown as ModelSpec);
@@ -103,6 +182,7 @@ export function modelFromJson(json: unknown, file = '<model>'): StoredModel {
     fail(file, 'spec', `is invalid: ${(e as Error).message}`);
   }
   const weights = json.weights as Record<string, unknown>;
+  const trained = isObject(json.metadata) && isObject(json.metadata.training);
   const known = new Set<string>();
   for (const { path, param } of model.namedParameters()) {
     known.add(path);
@@ -119,10 +199,22 @@ export function modelFromJson(json: unknown, file = '<model>'): StoredModel {
       if (typeof v !== 'number' || !Number.isFinite(v)) fail(file, `weights.${path}.data[${i}]`, `is ${JSON.stringify(v)}, not a finite number`);
       param.value[i] = v;
     }
-    const cs = isObject(json.constraintState) ? json.constraintState[path] : undefined;
-    if (param.constraint && Array.isArray(cs)) param.constraint.restoreState(cs as number[]);
+    // The spectral constraint keeps a power-iteration vector (one number per column of its matrix).
+    // A model trained by iclrnn always has it saved; an imported one may not (it was never applied).
+    const stateful = param.constraint?.config.type === 'spectral';
+    const cs = json.constraintState[path];
+    if (stateful && cs === undefined && trained) fail(file, `constraintState.${path}`, `is missing (the spectral constraint of ${path} keeps a state of ${param.cols} numbers, saved with every trained model)`);
+    if (cs !== undefined) {
+      if (!stateful) fail(file, `constraintState.${path}`, 'is given but that parameter has no constraint with a state');
+      if (!Array.isArray(cs)) fail(file, `constraintState.${path}`, `must be an array of ${param.cols} finite numbers`);
+      if (cs.length !== param.cols) fail(file, `constraintState.${path}`, `holds ${cs.length} numbers, expected ${param.cols}`);
+      for (let i = 0; i < cs.length; i++)
+        if (typeof cs[i] !== 'number' || !Number.isFinite(cs[i])) fail(file, `constraintState.${path}[${i}]`, `is ${JSON.stringify(cs[i])}, not a finite number`);
+      param.constraint!.restoreState(cs as number[]);
+    }
   }
   for (const k of Object.keys(weights)) if (!known.has(k)) fail(file, `weights.${k}`, 'does not belong to any layer of the spec');
+  for (const k of Object.keys(json.constraintState)) if (!known.has(k)) fail(file, `constraintState.${k}`, 'does not belong to any layer of the spec');
   const scalers = json.scalers as Record<string, unknown>;
   const inCfg = checkScaler(file, 'scalers.input', scalers.input, model.inputSize);
   const outCfg = checkScaler(file, 'scalers.output', scalers.output, model.outputSize);

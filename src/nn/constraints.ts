@@ -4,6 +4,7 @@
  * vector between calls (like the reference `SpectralConstraint`).
  */
 import { largestSingularValue, powerIteration } from '../core/linalg.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** How the spectral constraint rescales a matrix. */
 export type SpectralMode = 'reference' | 'projection';
@@ -75,7 +76,7 @@ export class SpectralNormalize implements Constraint {
       iterations: options.iterations ?? 10,
       tolerance: options.tolerance ?? 1e-3,
     };
-    if (!(this.config.k > 0)) throw new RangeError(`spectral constraint: k must be > 0, got ${this.config.k}`);
+    if (!(this.config.k > 0)) throw new ValidationError(`spectral constraint: k must be > 0, got ${this.config.k}`);
   }
 
   apply(w: Float64Array, rows: number, cols: number): void {
@@ -118,6 +119,6 @@ export function constraintFromConfig(c: ConstraintConfig): Constraint {
     case 'spectral':
       return new SpectralNormalize(c);
     default:
-      throw new RangeError(`unknown constraint type '${(c as { type: string }).type}'`);
+      throw new ValidationError(`unknown constraint type '${(c as { type: string }).type}'`);
   }
 }

@@ -53,6 +53,7 @@ export function activationBackward(a: Activation, out: Float64Array, g: Float64A
   }
 }
 
+/** A dense layer `y = act(x W + b)` with optional weight constraints (the head of every model). */
 export class Dense {
   readonly kernel: Parameter;
   readonly bias: Parameter;

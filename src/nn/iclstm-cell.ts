@@ -11,6 +11,7 @@ import { scratch } from './cell.ts';
 import { constraintFromConfig, type ConstraintConfig } from './constraints.ts';
 import { createParameter, type Parameter } from './parameter.ts';
 
+/** The input convex LSTM cell (ICLSTM): LSTM gates with ReLU, non-negative weights and gate scales. */
 export class IclstmCell implements RecurrentCell {
   readonly outputSize: number;
   readonly stateSize: number;

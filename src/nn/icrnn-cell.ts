@@ -10,6 +10,7 @@ import { scratch } from './cell.ts';
 import { constraintFromConfig, type ConstraintConfig } from './constraints.ts';
 import { createParameter, type Parameter } from './parameter.ts';
 
+/** The input convex RNN cell (ICRNN): `relu(x K + h R + x_prev D2)` with non-negative weights. */
 export class IcrnnCell implements RecurrentCell {
   readonly outputSize: number;
   readonly stateSize: number;

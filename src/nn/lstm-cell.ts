@@ -13,6 +13,7 @@ function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
 }
 
+/** The Keras LSTM cell (gates i, f, c, o). */
 export class LstmCell implements RecurrentCell {
   readonly outputSize: number;
   readonly stateSize: number;

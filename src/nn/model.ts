@@ -1,6 +1,10 @@
 /**
- * A sequence model: optional `[x, offset - x]` input augmentation, N stacked recurrent layers
- * (return sequences) and a per-step dense head. One generic loop runs any cell.
+ * A sequence model: optional `[x, offset - x]` input augmentation, recurrent layers (return
+ * sequences) and per-step dense layers (each optionally adding the model's augmented input after
+ * its activation). By default every recurrent layer comes first and the dense layers form the
+ * output head; {@link ModelSpec.layout} may place dense layers between recurrent layers, which
+ * expresses the published multi-block ICLSTM
+ * (`RNN -> Dense + input -> RNN -> Dense + input -> Dense`). One generic loop runs any cell.
  *
  * Batch-major layout at the public boundary (`[batch][step][feature]`), time-major inside
  * (`[step][batch][feature]`, so each step is one contiguous matrix for the kernels).
@@ -13,6 +17,7 @@ import { LipschitzCell } from './lipschitz-cell.ts';
 import { LstmCell } from './lstm-cell.ts';
 import type { Parameter } from './parameter.ts';
 import { SimpleCell } from './simple-cell.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** The model families iclrnn builds. `custom` is any other stack (e.g. an imported Keras model). */
 export type ModelKind = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn' | 'custom';
@@ -27,8 +32,57 @@ export interface ModelSpec {
    * augmented columns, so the scaled negation of a feature is `1 - s`: offset 1 reproduces it.
    */
   augmentation: { offset: number[] } | null;
+  /** The recurrent layers, in evaluation order. */
   cells: CellConfig[];
+  /** The dense layers, in evaluation order (the output head unless {@link layout} interleaves them). */
   head: DenseConfig[];
+  /**
+   * Evaluation order when dense layers sit between recurrent layers: every layer once, named
+   * `cells.<i>` or `head.<k>` (the prefixes of their parameter paths), cells in index order and
+   * dense layers in index order, e.g. `['cells.0', 'head.0', 'cells.1', 'head.1', 'head.2']` for
+   * the two-block ICLSTM. Absent (or the default order): all cells, then all dense layers.
+   */
+  layout?: string[];
+}
+
+/** One step of a model's evaluation order: a recurrent layer or a dense layer, by index. */
+export type LayerRef = { type: 'cell'; index: number } | { type: 'dense'; index: number };
+
+/** The evaluation order of a spec (see {@link ModelSpec.layout}); validates the layout. */
+export function layerOrder(spec: Pick<ModelSpec, 'cells' | 'head' | 'layout'>): LayerRef[] {
+  if (spec.layout === undefined || spec.layout === null) {
+    return [...spec.cells.map((_, index): LayerRef => ({ type: 'cell', index })), ...spec.head.map((_, index): LayerRef => ({ type: 'dense', index }))];
+  }
+  if (!Array.isArray(spec.layout)) throw new ValidationError('model: layout must be an array of layer names');
+  const out: LayerRef[] = [];
+  let nextCell = 0, nextDense = 0;
+  spec.layout.forEach((name, i) => {
+    const m = typeof name === 'string' ? /^(cells|head)\.(\d+)$/.exec(name) : null;
+    if (!m) throw new ValidationError(`model: layout[${i}] is ${JSON.stringify(name)}; expected 'cells.<i>' or 'head.<k>'`);
+    const index = Number(m[2]);
+    if (m[1] === 'cells') {
+      if (index !== nextCell) throw new ValidationError(`model: layout[${i}] is '${name}', expected 'cells.${nextCell}' next (recurrent layers run in index order)`);
+      nextCell++;
+      out.push({ type: 'cell', index });
+    } else {
+      if (index !== nextDense) throw new ValidationError(`model: layout[${i}] is '${name}', expected 'head.${nextDense}' next (dense layers run in index order)`);
+      nextDense++;
+      out.push({ type: 'dense', index });
+    }
+  });
+  if (nextCell !== spec.cells.length || nextDense !== spec.head.length)
+    throw new ValidationError(`model: layout names ${nextCell} of ${spec.cells.length} recurrent and ${nextDense} of ${spec.head.length} dense layers; every layer must appear once`);
+  return out;
+}
+
+/** True when the order puts a dense layer before a recurrent layer (not the classic cells-then-head stack). */
+function isInterleaved(order: LayerRef[]): boolean {
+  let seenDense = false;
+  for (const r of order) {
+    if (r.type === 'dense') seenDense = true;
+    else if (seenDense) return true;
+  }
+  return false;
 }
 
 /** Builds a cell from its config. */
@@ -45,17 +99,29 @@ export function createCell(c: CellConfig): RecurrentCell {
     case 'iclstm':
       return new IclstmCell(c.inputSize, c.units, c.constraints);
     default:
-      throw new RangeError(`unknown cell type '${(c as { type: string }).type}'`);
+      throw new ValidationError(`unknown cell type '${(c as { type: string }).type}'`);
   }
 }
 
-interface LayerBuffers {
-  out: Float64Array; // T*B*out
+/** Buffers of one step of the evaluation order (time-major rows). */
+interface StageBuffers {
+  out: Float64Array; // T*B*out (a dense layer: after the residual add)
+  dOut: Float64Array; // T*B*out
+  // recurrent layers
   states: Float64Array; // (T+1)*B*state
   cache: Float64Array; // T*B*cache
-  dOut: Float64Array; // T*B*out
   ds0: Float64Array; // B*state
   ds1: Float64Array; // B*state
+  // dense layers: activation before the residual add (aliases out without residual)
+  act: Float64Array;
+}
+
+interface Stage {
+  ref: LayerRef;
+  cell: RecurrentCell | null;
+  dense: Dense | null;
+  inSize: number;
+  outSize: number;
 }
 
 /** A named parameter of a model, e.g. `cells.0.kernel`, `head.0.bias`. */
@@ -64,35 +130,79 @@ export interface NamedParameter {
   param: Parameter;
 }
 
+/**
+ * A sequence model: stacked recurrent cells and a dense head, with hand-derived forward and backward
+ * passes (outputs, parameter gradients and input gradients). Build one with {@link buildModel}.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 16, layers: 1, seed: 0 });
+ * const y = model.forward(new Float64Array(3 * 10 * 4), 3, 10); // 3 sequences x 10 steps -> 3 x 10 x 2
+ * ```
+ */
 export class SequenceModel {
   readonly spec: ModelSpec;
   readonly cells: RecurrentCell[];
+  /** The dense layers (the output head, or interleaved with the cells: see {@link interleaved}). */
   readonly head: Dense[];
   /** Features the first layer sees (2 * inputSize when augmented). */
   readonly augmentedSize: number;
   readonly outputSize: number;
+  /** The evaluation order of the layers (cells then head, unless the spec's layout says otherwise). */
+  readonly order: readonly LayerRef[];
+  /**
+   * True when a dense layer runs before a recurrent layer (e.g. the multi-block ICLSTM). Code that
+   * assumes the classic "all cells, then the dense head" shape must check this.
+   */
+  readonly interleaved: boolean;
+  private readonly stages: Stage[];
   private capacityRows = 0;
+  private capacityBatch = 0;
   private batch = 0;
   private steps = 0;
   private aug: Float64Array = new Float64Array(0);
   private dAug: Float64Array = new Float64Array(0);
-  private layers: LayerBuffers[] = [];
-  private headAct: Float64Array[] = [];
-  private headOut: Float64Array[] = [];
-  private headGrad: Float64Array[] = [];
-  private headDIn: Float64Array = new Float64Array(0);
+  private bufs: StageBuffers[] = [];
 
   constructor(spec: ModelSpec) {
     validateSpec(spec);
-    this.spec = structuredClone(spec);
+    const order = layerOrder(spec);
+    const interleaved = isInterleaved(order);
+    const copy = structuredClone(spec);
+    if (!interleaved) delete copy.layout; // the default order needs no layout (files stay version 1)
+    this.spec = copy;
+    this.order = order;
+    this.interleaved = interleaved;
     this.cells = spec.cells.map(createCell);
     this.head = spec.head.map((h) => new Dense(h));
     this.augmentedSize = spec.augmentation ? 2 * spec.inputSize : spec.inputSize;
-    this.outputSize = spec.head.length ? spec.head[spec.head.length - 1].units : spec.cells[spec.cells.length - 1].units;
+    let size = this.augmentedSize;
+    this.stages = order.map((ref) => {
+      const cell = ref.type === 'cell' ? this.cells[ref.index] : null;
+      const dense = ref.type === 'dense' ? this.head[ref.index] : null;
+      const outSize = cell ? cell.outputSize : dense!.units;
+      const st: Stage = { ref, cell, dense, inSize: size, outSize };
+      size = outSize;
+      return st;
+    });
+    this.outputSize = size;
   }
 
   get inputSize(): number {
     return this.spec.inputSize;
+  }
+
+  /**
+   * Throws a {@link ValidationError} naming `what` when dense layers sit between recurrent layers
+   * ({@link interleaved}): for code that handles only recurrent layers followed by a dense head
+   * (the structural certificates), so it refuses clearly instead of answering wrongly.
+   */
+  requireStacked(what: string): void {
+    if (this.interleaved)
+      throw new ValidationError(
+        `${what}: the model has dense layers between recurrent layers (layout ${this.spec.layout!.join(', ')}, e.g. the multi-block ICLSTM); ` +
+          `${what} handles only recurrent layers followed by a dense head so far (predict, train, the empirical estimates and MPC do handle it)`,
+      );
   }
 
   /** Every parameter with a stable path name. */
@@ -130,25 +240,30 @@ export class SequenceModel {
     this.batch = batch;
     this.steps = steps;
     const rows = batch * steps;
-    const needRealloc = rows > this.capacityRows || this.layers.length === 0 || this.layers[0].ds0.length < batch * this.cells[0].stateSize;
-    if (!needRealloc && this.layers[0].states.length >= (steps + 1) * batch * this.cells[0].stateSize) return;
+    if (this.bufs.length > 0 && rows <= this.capacityRows && batch <= this.capacityBatch) return;
     const capRows = Math.max(rows, this.capacityRows);
-    const capB = Math.max(batch, this.capacityRows > 0 ? Math.ceil(this.capacityRows / Math.max(1, steps)) : batch);
+    const capB = Math.max(batch, this.capacityBatch);
     this.capacityRows = capRows;
+    this.capacityBatch = capB;
     this.aug = new Float64Array(capRows * this.augmentedSize);
     this.dAug = new Float64Array(capRows * this.augmentedSize);
-    this.layers = this.cells.map((c) => ({
-      out: new Float64Array(capRows * c.outputSize),
-      states: new Float64Array((capRows + capB) * c.stateSize),
-      cache: new Float64Array(capRows * c.cacheSize),
-      dOut: new Float64Array(capRows * c.outputSize),
-      ds0: new Float64Array(capB * c.stateSize),
-      ds1: new Float64Array(capB * c.stateSize),
-    }));
-    this.headAct = this.head.map((h) => new Float64Array(capRows * h.units));
-    this.headOut = this.head.map((h, i) => (h.residual ? new Float64Array(capRows * h.units) : this.headAct[i]));
-    this.headGrad = this.head.map((h) => new Float64Array(capRows * h.units));
-    this.headDIn = new Float64Array(capRows * Math.max(0, ...this.head.map((h) => h.inputSize)));
+    const none = new Float64Array(0);
+    this.bufs = this.stages.map((st) => {
+      const out = new Float64Array(capRows * st.outSize);
+      const dOut = new Float64Array(capRows * st.outSize);
+      if (st.cell) {
+        const c = st.cell;
+        return {
+          out, dOut,
+          states: new Float64Array((capRows + capB) * c.stateSize),
+          cache: new Float64Array(capRows * c.cacheSize),
+          ds0: new Float64Array(capB * c.stateSize),
+          ds1: new Float64Array(capB * c.stateSize),
+          act: none,
+        };
+      }
+      return { out, dOut, states: none, cache: none, ds0: none, ds1: none, act: st.dense!.residual ? new Float64Array(capRows * st.outSize) : out };
+    });
   }
 
   /**
@@ -158,11 +273,10 @@ export class SequenceModel {
    */
   forwardTimeMajor(x: Float64Array, batch: number, steps: number): Float64Array {
     const nin = this.spec.inputSize;
-    if (x.length < batch * steps * nin) throw new RangeError(`input holds ${x.length} values, expected ${batch * steps * nin}`);
+    if (x.length < batch * steps * nin) throw new ValidationError(`input holds ${x.length} values, expected ${batch * steps * nin}`);
     this.ensure(batch, steps);
     const rows = batch * steps;
     const na = this.augmentedSize;
-    let input: Float64Array;
     if (this.spec.augmentation) {
       const off = this.spec.augmentation.offset;
       const a = this.aug;
@@ -175,30 +289,29 @@ export class SequenceModel {
     } else {
       this.aug.set(x.subarray(0, rows * nin));
     }
-    // the first layer always reads this.aug, which the backward pass needs again
-    input = this.aug;
-    let inSize = na;
-    for (let l = 0; l < this.cells.length; l++) {
-      const cell = this.cells[l], buf = this.layers[l];
-      const ss = batch * cell.stateSize, os = batch * cell.outputSize, cs = batch * cell.cacheSize, is = batch * inSize;
-      cell.prepare();
-      buf.states.fill(0, 0, ss);
-      for (let t = 0; t < steps; t++) {
-        cell.forward(
-          batch,
-          input.subarray(t * is, (t + 1) * is),
-          buf.states.subarray(t * ss, (t + 1) * ss),
-          buf.states.subarray((t + 1) * ss, (t + 2) * ss),
-          buf.out.subarray(t * os, (t + 1) * os),
-          buf.cache.subarray(t * cs, (t + 1) * cs),
-        );
+    // the first layer always reads this.aug, which the backward pass (and residual adds) need again
+    let input: Float64Array = this.aug;
+    for (let s = 0; s < this.stages.length; s++) {
+      const st = this.stages[s], buf = this.bufs[s];
+      if (st.dense) {
+        st.dense.forward(rows, input, buf.act, buf.out, this.aug);
+      } else {
+        const cell = st.cell!;
+        const ss = batch * cell.stateSize, os = batch * cell.outputSize, cs = batch * cell.cacheSize, is = batch * st.inSize;
+        cell.prepare();
+        buf.states.fill(0, 0, ss);
+        for (let t = 0; t < steps; t++) {
+          cell.forward(
+            batch,
+            input.subarray(t * is, (t + 1) * is),
+            buf.states.subarray(t * ss, (t + 1) * ss),
+            buf.states.subarray((t + 1) * ss, (t + 2) * ss),
+            buf.out.subarray(t * os, (t + 1) * os),
+            buf.cache.subarray(t * cs, (t + 1) * cs),
+          );
+        }
       }
       input = buf.out;
-      inSize = cell.outputSize;
-    }
-    for (let k = 0; k < this.head.length; k++) {
-      this.head[k].forward(rows, input, this.headAct[k], this.headOut[k], this.aug);
-      input = this.headOut[k];
     }
     return input.subarray(0, rows * this.outputSize);
   }
@@ -213,33 +326,21 @@ export class SequenceModel {
     for (const c of this.cells) c.paramGradients = parameterGradients;
     const batch = this.batch, steps = this.steps, rows = batch * steps;
     const nin = this.spec.inputSize, na = this.augmentedSize;
-    const residualGrad = this.spec.augmentation ? this.dAug : null;
+    // gradient w.r.t. the (augmented) model input through the residual adds
     this.dAug.fill(0, 0, rows * na);
-    // head
-    let dCur: Float64Array = dy;
-    const lastCell = this.layers.length - 1;
-    for (let k = this.head.length - 1; k >= 0; k--) {
-      const h = this.head[k];
-      const g = this.headGrad[k];
-      g.set(dCur.subarray(0, rows * h.units));
-      const input = k > 0 ? this.headOut[k - 1] : lastCell >= 0 ? this.layers[lastCell].out : this.aug;
-      const dIn = k > 0 ? this.headDIn : this.layers[lastCell].dOut;
-      h.backward(rows, input, this.headAct[k], g, dIn, residualGrad, parameterGradients);
-      if (k > 0) {
-        // copy so headDIn can be reused by the next (earlier) layer
-        const next = this.headGrad[k - 1];
-        next.set(dIn.subarray(0, rows * this.head[k - 1].units));
-        dCur = next;
+    const last = this.stages.length - 1;
+    this.bufs[last].dOut.set(dy.subarray(0, rows * this.outputSize));
+    for (let s = last; s >= 0; s--) {
+      const st = this.stages[s], buf = this.bufs[s];
+      const inputArr = s === 0 ? this.aug : this.bufs[s - 1].out;
+      const dIn = s === 0 ? this.dInFirst(rows * na) : this.bufs[s - 1].dOut;
+      if (st.dense) {
+        // dOut is overwritten with the pre-activation gradient (it is this stage's own buffer)
+        st.dense.backward(rows, inputArr, buf.act, buf.dOut, dIn, this.dAug, parameterGradients);
+        continue;
       }
-    }
-    if (this.head.length === 0) this.layers[lastCell].dOut.set(dy.subarray(0, rows * this.outputSize));
-    // recurrent layers, last to first
-    for (let l = this.cells.length - 1; l >= 0; l--) {
-      const cell = this.cells[l], buf = this.layers[l];
-      const inSize = l === 0 ? na : this.cells[l - 1].outputSize;
-      const inputArr = l === 0 ? this.aug : this.layers[l - 1].out;
-      const dIn = l === 0 ? this.dInFirst(rows * na) : this.layers[l - 1].dOut;
-      const ss = batch * cell.stateSize, os = batch * cell.outputSize, cs = batch * cell.cacheSize, is = batch * inSize;
+      const cell = st.cell!;
+      const ss = batch * cell.stateSize, os = batch * cell.outputSize, cs = batch * cell.cacheSize, is = batch * st.inSize;
       let dsNext = buf.ds0, dsPrev = buf.ds1;
       dsNext.fill(0, 0, ss);
       for (let t = steps - 1; t >= 0; t--) {
@@ -262,18 +363,19 @@ export class SequenceModel {
       cell.finishBackward();
     }
     if (!inputGradient) return null;
-    // gradient w.r.t. the first layer input (+ residual head terms), folded through the augmentation
+    // gradient w.r.t. the first layer input plus the residual terms, folded through the augmentation
     const dFirst = this.firstInputGrad;
+    const dA = this.dAug;
     const dx = this.dxOut.length >= rows * nin ? this.dxOut : (this.dxOut = new Float64Array(rows * nin));
     if (this.spec.augmentation) {
       for (let r = 0; r < rows; r++)
         for (let j = 0; j < nin; j++) {
-          const gp = dFirst[r * na + j] + this.dAug[r * na + j];
-          const gn = dFirst[r * na + nin + j] + this.dAug[r * na + nin + j];
+          const gp = dFirst[r * na + j] + dA[r * na + j];
+          const gn = dFirst[r * na + nin + j] + dA[r * na + nin + j];
           dx[r * nin + j] = gp - gn;
         }
     } else {
-      for (let i = 0; i < rows * nin; i++) dx[i] = dFirst[i];
+      for (let i = 0; i < rows * nin; i++) dx[i] = dFirst[i] + dA[i];
     }
     return dx.subarray(0, rows * nin);
   }
@@ -331,22 +433,27 @@ export function toBatchMajor(x: Float64Array, batch: number, steps: number, f: n
   return y;
 }
 
-/** Checks that consecutive layer sizes fit; throws a RangeError naming the layer. */
+/** Checks that consecutive layer sizes fit; throws a ValidationError naming the layer. */
 export function validateSpec(spec: ModelSpec): void {
-  if (!Number.isInteger(spec.inputSize) || spec.inputSize < 1) throw new RangeError(`model: inputSize must be a positive integer, got ${spec.inputSize}`);
-  if (spec.cells.length === 0) throw new RangeError('model: at least one recurrent layer is required');
+  if (!Number.isInteger(spec.inputSize) || spec.inputSize < 1) throw new ValidationError(`model: inputSize must be a positive integer, got ${spec.inputSize}`);
+  if (spec.cells.length === 0) throw new ValidationError('model: at least one recurrent layer is required');
   const na = spec.augmentation ? 2 * spec.inputSize : spec.inputSize;
   if (spec.augmentation && spec.augmentation.offset.length !== spec.inputSize)
-    throw new RangeError(`model: augmentation.offset has ${spec.augmentation.offset.length} entries, expected ${spec.inputSize}`);
+    throw new ValidationError(`model: augmentation.offset has ${spec.augmentation.offset.length} entries, expected ${spec.inputSize}`);
+  const order = layerOrder(spec);
   let size = na;
-  spec.cells.forEach((c, i) => {
-    if (c.inputSize !== size) throw new RangeError(`model: cells[${i}].inputSize is ${c.inputSize}, expected ${size}`);
-    if (!Number.isInteger(c.units) || c.units < 1) throw new RangeError(`model: cells[${i}].units must be a positive integer`);
-    size = c.units;
-  });
-  spec.head.forEach((h, i) => {
-    if (h.inputSize !== size) throw new RangeError(`model: head[${i}].inputSize is ${h.inputSize}, expected ${size}`);
-    if (h.residual && h.units !== na) throw new RangeError(`model: head[${i}] is residual so units must equal the augmented input size ${na}`);
-    size = h.units;
-  });
+  for (const ref of order) {
+    if (ref.type === 'cell') {
+      const i = ref.index, c = spec.cells[i];
+      if (c.inputSize !== size) throw new ValidationError(`model: cells[${i}].inputSize is ${c.inputSize}, expected ${size}`);
+      if (!Number.isInteger(c.units) || c.units < 1) throw new ValidationError(`model: cells[${i}].units must be a positive integer`);
+      size = c.units;
+    } else {
+      const i = ref.index, h = spec.head[i];
+      if (h.inputSize !== size) throw new ValidationError(`model: head[${i}].inputSize is ${h.inputSize}, expected ${size}`);
+      if (!Number.isInteger(h.units) || h.units < 1) throw new ValidationError(`model: head[${i}].units must be a positive integer`);
+      if (h.residual && h.units !== na) throw new ValidationError(`model: head[${i}] is residual so units must equal the augmented input size ${na}`);
+      size = h.units;
+    }
+  }
 }

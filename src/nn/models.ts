@@ -9,12 +9,22 @@ import type { ConstraintConfig, SpectralMode } from './constraints.ts';
 import type { DenseConfig } from './dense.ts';
 import { SequenceModel, type ModelKind, type ModelSpec } from './model.ts';
 import type { Parameter } from './parameter.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** The six built-in families. */
 export const MODEL_KINDS = ['rnn', 'lstm', 'lrnn', 'icrnn', 'iclstm', 'iclrnn'] as const;
+/** A built-in model family: one of {@link MODEL_KINDS}. */
 export type BuiltinModelKind = (typeof MODEL_KINDS)[number];
 
-/** True for the families whose outputs are convex in the inputs by construction. */
+/**
+ * True for the families whose outputs are convex in the inputs by construction.
+ *
+ * @example
+ * ```ts
+ * isInputConvexKind('iclrnn'); // true
+ * isInputConvexKind('lstm');   // false
+ * ```
+ */
 export function isInputConvexKind(kind: ModelKind): boolean {
   return kind === 'icrnn' || kind === 'iclstm' || kind === 'iclrnn';
 }
@@ -35,13 +45,19 @@ export interface BuildOptions {
   lipschitz?: { eps?: number; gamma?: number; beta?: number; alpha?: number };
   /** Augmentation offset per input (default 1: the scaled negation 1 - s of the reference). */
   augmentationOffset?: number;
+  /**
+   * ICLSTM only. `'stacked'` (default): all recurrent layers, then the head
+   * `relu(W_d h + b_d) + [x, -x] -> relu dense`. `'blocks'`: the published multi-block ICLSTM,
+   * `layers` blocks of `ICLSTM -> Dense(2n, relu, >= 0) + [x, -x]`, then `Dense(outputs, linear, >= 0)`.
+   */
+  iclstmForm?: 'stacked' | 'blocks';
 }
 
 /** Builds the architecture (no weights) of a model family. */
 export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
   const hidden = o.hidden ?? 64, layers = o.layers ?? 2;
-  if (!Number.isInteger(hidden) || hidden < 1) throw new RangeError(`hidden must be a positive integer, got ${hidden}`);
-  if (!Number.isInteger(layers) || layers < 1) throw new RangeError(`layers must be a positive integer, got ${layers}`);
+  if (!Number.isInteger(hidden) || hidden < 1) throw new ValidationError(`hidden must be a positive integer, got ${hidden}`);
+  if (!Number.isInteger(layers) || layers < 1) throw new ValidationError(`layers must be a positive integer, got ${layers}`);
   const convex = isInputConvexKind(kind);
   const na = convex ? 2 * o.inputSize : o.inputSize;
   const nonNeg: ConstraintConfig = { type: 'nonNegative' };
@@ -86,7 +102,7 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
         cells.push({ type: 'simple', inputSize: size, units: hidden, activation: 'relu', constraints: { kernel: spectral, recurrentKernel: spectral } });
         break;
       default:
-        throw new RangeError(`unknown model kind '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
+        throw new ValidationError(`unknown model kind '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
     }
     size = hidden;
   }
@@ -107,6 +123,16 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
     default:
       head = [{ inputSize: size, units: o.outputSize, activation: 'linear' }];
   }
+  let layout: string[] | undefined;
+  if (kind === 'iclstm' && o.iclstmForm === 'blocks') {
+    // every block reads the model input plus the previous block's residual dense output (2n wide)
+    for (const c of cells) c.inputSize = na;
+    head = cells.map((): DenseConfig => ({ inputSize: hidden, units: na, activation: 'relu', residual: true, constraints: { kernel: nonNeg } }));
+    head.push({ inputSize: na, units: o.outputSize, activation: 'linear', constraints: { kernel: nonNeg } });
+    layout = [...cells.flatMap((_, i) => [`cells.${i}`, `head.${i}`]), `head.${cells.length}`];
+  } else if (o.iclstmForm !== undefined && o.iclstmForm !== 'stacked' && kind === 'iclstm') {
+    throw new ValidationError(`iclstmForm must be 'stacked' or 'blocks', got ${JSON.stringify(o.iclstmForm)}`);
+  }
   const off = o.augmentationOffset ?? 1;
   return {
     kind,
@@ -114,7 +140,13 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
     augmentation: convex ? { offset: new Array(o.inputSize).fill(off) } : null,
     cells,
     head,
+    ...(layout ? { layout } : {}),
   };
+}
+
+/** The published multi-block ICLSTM (see {@link BuildOptions.iclstmForm}), built and initialised. */
+export function buildMultiBlockIclstm(o: Omit<BuildOptions, 'iclstmForm'>): SequenceModel {
+  return buildModel('iclstm', { ...o, iclstmForm: 'blocks' });
 }
 
 function fillNormal(p: Parameter, rng: Rng, std: number): void {
@@ -138,6 +170,12 @@ function fillOrthogonal(p: Parameter, rng: Rng, gain: number, blocks = 1): void 
  * biases 0; ICLSTM gate scales 1), Keras defaults for the RNN and LSTM baselines (Glorot-uniform
  * kernels, orthogonal recurrent kernels, zero biases, LSTM forget bias 1), Glorot-uniform heads.
  * Constraints are applied once after initialisation so a fresh model already satisfies them.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 16, layers: 2, seed: 0 });
+ * const y = model.forward(new Float64Array(10 * 4), 1, 10); // one sequence of 10 steps -> 10 x 2 outputs
+ * ```
  */
 export function buildModel(kind: BuiltinModelKind, o: BuildOptions): SequenceModel {
   const model = new SequenceModel(modelSpec(kind, o));

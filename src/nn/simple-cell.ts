@@ -8,6 +8,7 @@ import { addColumnSums, scratch } from './cell.ts';
 import { constraintFromConfig, type ConstraintConfig } from './constraints.ts';
 import { createParameter, type Parameter } from './parameter.ts';
 
+/** The simple RNN cell `act(x K + h R + b)`; with ReLU and non-negative, spectrally normalised weights it is the ICLRNN cell. */
 export class SimpleCell implements RecurrentCell {
   readonly outputSize: number;
   readonly stateSize: number;

@@ -4,6 +4,7 @@
  * CSTR phase portraits and MPC closed-loop trajectories. Pure: every function returns a string.
  * All text taken from the inputs is escaped.
  */
+import type { StudyResult } from '../control/study.ts';
 import type { SweepResults } from '../train/sweep.ts';
 import { stabilityEllipse, type PhasePortraitGroup } from './phase.ts';
 import { PUBLISHED_CITATION, PUBLISHED_EPOCHS, PUBLISHED_SOURCE, PUBLISHED_LIPSCHITZ_CSTR, PUBLISHED_NOISE, PUBLISHED_TEST_MSE } from './published.ts';
@@ -36,6 +37,14 @@ export interface MpcRun {
   u2: ArrayLike<number>;
   /** Optional mean wall time per MPC step (s). */
   secondsPerStep?: number | null;
+  /** Lyapunov function along the run (default: computed from x1, x2 with the CSTR's P). */
+  V?: ArrayLike<number>;
+  /** Solve time of each step (s), one per input. */
+  solveSeconds?: ArrayLike<number>;
+  /** Input bounds drawn as dashed lines (default: the CSTR's, u1 in [-3.5, 3.5], u2 in [-5e5, 5e5]). */
+  inputBounds?: { u1: [number, number]; u2: [number, number] };
+  /** Stability level V is compared with (default 372). */
+  level?: number;
 }
 
 export interface ReportInput {
@@ -53,8 +62,27 @@ export interface ReportInput {
   phasePortraits?: PhasePortraitGroup[];
   /** MPC runs; null/undefined renders a placeholder section. */
   mpcRuns?: MpcRun[] | null;
+  /** Closed-loop safety study (see `runCstrStudy`); rendered as a table and a phase-plane picture of all runs. */
+  study?: StudyResult | null;
   notes?: string[];
+  /**
+   * Sections that must have content (ids: 'mse', 'lipschitz', 'timing', 'phase', 'mpc', 'study',
+   * 'cells'): {@link renderReport} throws a {@link ReportSectionError} when one of them is missing
+   * or only a placeholder, so a report never silently ships an empty requested section.
+   */
+  requireSections?: string[];
 }
+
+/** A section the caller required came out empty. */
+export class ReportSectionError extends Error {
+  constructor(readonly section: string, detail: string) {
+    super(`report section '${section}' is empty: ${detail}`);
+    this.name = 'ReportSectionError';
+  }
+}
+
+const DEFAULT_INPUT_BOUNDS = { u1: [-3.5, 3.5] as [number, number], u2: [-5e5, 5e5] as [number, number] };
+const STABILITY_LEVEL = 372;
 
 const MODEL_COLORS: Record<string, string> = {
   iclrnn: '#0072B2',
@@ -374,59 +402,193 @@ function lyapunov(x1: number, x2: number): number {
   return x1 * (1060 * x1 + 22 * x2) + x2 * (22 * x1 + 0.52 * x2);
 }
 
+/** Marker attribute of a section that rendered a placeholder only (see {@link ReportInput.requireSections}). */
+const EMPTY_MARK = 'data-empty="true"';
+
+function emptySection(id: string, title: string, text: string): string {
+  return `<section id="${escapeHtml(id)}" ${EMPTY_MARK}><h2>${escapeHtml(title)}</h2><p class="note">${escapeHtml(text)}</p></section>`;
+}
+
+function constantSeries(name: string, x0: number, x1: number, y: number, color: string): PlotSeries {
+  return { name, x: [x0, x1], y: [y, y], color, dash: '6 3', width: 1.3 };
+}
+
 /**
- * MPC closed-loop trajectories: the (x1, x2) plane with the stability ellipse, states and inputs
- * over time, and a summary table. Takes plain arrays ({t, x1, x2, u1, u2} per run); runs with
- * missing arrays are listed as skipped. With no runs, a placeholder section.
+ * MPC closed-loop trajectories: the (x1, x2) plane with the stability ellipse, states over time,
+ * inputs over time with their bounds, the Lyapunov function V along the TRUE trajectory against the
+ * stability level 372 (exits flagged), solve time per step, and a summary table. Takes plain
+ * arrays ({t, x1, x2, u1, u2[, V, solveSeconds]} per run); runs with missing arrays are listed as
+ * skipped. With no runs, a placeholder section.
  */
 export function renderMpcSection(runs: MpcRun[] | null | undefined): string {
-  if (!runs || !Array.isArray(runs) || runs.length === 0)
-    return section('mpc', 'MPC closed loop', '<p class="note">No MPC closed-loop runs were supplied to this report.</p>');
-  const good: { label: string; t: number[]; x1: number[]; x2: number[]; u1: number[]; u2: number[]; secondsPerStep: number | null }[] = [];
+  if (!runs || !Array.isArray(runs) || runs.length === 0) return emptySection('mpc', 'MPC closed loop', 'No MPC closed-loop runs were supplied to this report.');
+  interface Good { label: string; t: number[]; x1: number[]; x2: number[]; u1: number[]; u2: number[]; V: number[]; solveMs: number[]; secondsPerStep: number | null; level: number; bounds: { u1: [number, number]; u2: [number, number] } }
+  const good: Good[] = [];
   const skipped: string[] = [];
   runs.forEach((r, i) => {
     const label = r && typeof r.label === 'string' && r.label ? r.label : `run ${i + 1}`;
     const arrays = r ? [toNumbers(r.t), toNumbers(r.x1), toNumbers(r.x2), toNumbers(r.u1), toNumbers(r.u2)] : [null];
-    if (arrays.some((a) => a === null)) {
+    if (arrays.some((a) => a === null) || (arrays[0] as number[]).length === 0) {
       skipped.push(label);
       return;
     }
     const [t, x1, x2, u1, u2] = arrays as number[][];
     const n = Math.min(t.length, x1.length, x2.length);
-    good.push({ label, t: t.slice(0, n), x1: x1.slice(0, n), x2: x2.slice(0, n), u1: u1.slice(0, Math.min(n, u1.length)), u2: u2.slice(0, Math.min(n, u2.length)), secondsPerStep: fin(r.secondsPerStep) ? r.secondsPerStep : null });
+    const givenV = toNumbers(r.V);
+    const V = givenV && givenV.length >= n ? givenV.slice(0, n) : x1.slice(0, n).map((a, k) => lyapunov(a, x2[k]));
+    const solve = toNumbers(r.solveSeconds);
+    const secondsPerStep = fin(r.secondsPerStep) ? r.secondsPerStep : solve && solve.length ? solve.reduce((a, b) => a + b, 0) / solve.length : null;
+    good.push({
+      label, t: t.slice(0, n), x1: x1.slice(0, n), x2: x2.slice(0, n), u1: u1.slice(0, Math.min(n, u1.length)), u2: u2.slice(0, Math.min(n, u2.length)),
+      V, solveMs: solve ? solve.map((v) => v * 1e3) : [], secondsPerStep,
+      level: fin(r.level) ? r.level : STABILITY_LEVEL, bounds: r.inputBounds ?? DEFAULT_INPUT_BOUNDS,
+    });
   });
+  if (!good.length) return emptySection('mpc', 'MPC closed loop', `Every supplied run lacked its t/x1/x2/u1/u2 arrays: ${skipped.join(', ')}`);
   const color = (i: number) => paletteColor(i);
+  const tMax = Math.max(...good.map((r) => r.t[r.t.length - 1] ?? 0), 1e-9);
+  const level = good[0].level;
+  const exits = (r: Good) => r.V.map((v, k) => (k > 0 && !(v < r.level) ? k : -1)).filter((k) => k >= 0);
   const phase = linePlot(
-    [ellipseSeries(), ...good.map((r, i) => ({ name: r.label, x: r.x1, y: r.x2, color: color(i), marker: 'circle' as const, markerSize: 2 }))],
-    { title: 'Closed loop in the (x1, x2) plane', xLabel: 'x1 (kmol/m³)', yLabel: 'x2 (K)', width: 520, height: 360, legendItems: [{ name: 'V(x) = 372', color: '#777777', dash: '3 3' }], id: 'fig-mpc-phase' },
+    [
+      ellipseSeries(),
+      ...good.map((r, i) => ({ name: r.label, x: r.x1, y: r.x2, color: color(i), marker: 'circle' as const, markerSize: 2 })),
+      ...good.flatMap((r) => {
+        const e = exits(r);
+        return e.length ? [{ name: `${r.label}: outside V < ${formatNumber(r.level)}`, x: e.map((k) => r.x1[k]), y: e.map((k) => r.x2[k]), color: '#b00020', line: false, marker: 'diamond' as const, markerSize: 4.5, legend: false }] : [];
+      }),
+    ],
+    { title: 'Closed loop in the (x1, x2) plane', xLabel: 'x1 (kmol/m³)', yLabel: 'x2 (K)', width: 520, height: 360, legendItems: [{ name: 'V(x) = 372', color: '#777777', dash: '3 3' }, { name: 'outside V < 372', color: '#b00020', line: false, marker: 'diamond' }], id: 'fig-mpc-phase' },
   );
-  const overTime = (key: 'x1' | 'x2' | 'u1' | 'u2', yLabel: string, id: string) =>
+  const overTime = (key: 'x1' | 'x2', yLabel: string, id: string) =>
     linePlot(
       good.map((r, i) => ({ name: r.label, x: r.t.slice(0, r[key].length), y: r[key], color: color(i) })),
       { title: `${key}(t)`, xLabel: 't (h)', yLabel, width: 420, height: 260, legend: good.length > 1, id },
     );
+  const inputPlot = (key: 'u1' | 'u2', yLabel: string, id: string) => {
+    const [lo, hi] = good[0].bounds[key];
+    return linePlot(
+      [
+        // inputs are held over each period: a step plot
+        ...good.map((r, i) => {
+          const x: number[] = [], y: number[] = [];
+          r[key].forEach((v, k) => {
+            x.push(r.t[k], r.t[k + 1] ?? r.t[k]);
+            y.push(v, v);
+          });
+          return { name: r.label, x, y, color: color(i) };
+        }),
+        { ...constantSeries('bounds', 0, tMax, lo, '#777777'), legend: false },
+        { ...constantSeries('bounds', 0, tMax, hi, '#777777'), legend: false },
+      ],
+      { title: `${key}(t) and its bounds`, xLabel: 't (h)', yLabel, width: 420, height: 260, legend: good.length > 1, legendItems: [{ name: 'bounds', color: '#777777', dash: '6 3' }], id },
+    );
+  };
+  const vPlot = linePlot(
+    [
+      ...good.map((r, i) => ({ name: r.label, x: r.t, y: r.V, color: color(i), marker: 'circle' as const, markerSize: 1.8 })),
+      ...good.flatMap((r) => {
+        const e = exits(r);
+        return e.length ? [{ name: `${r.label} exits`, x: e.map((k) => r.t[k]), y: e.map((k) => r.V[k]), color: '#b00020', line: false, marker: 'diamond' as const, markerSize: 4.5, legend: false }] : [];
+      }),
+      { ...constantSeries(`stability level ${formatNumber(level)}`, 0, tMax, level, '#b00020'), legend: false },
+    ],
+    { title: 'Lyapunov function V(x) on the true trajectory', xLabel: 't (h)', yLabel: 'V = xᵀPx', width: 420, height: 260, legend: true, legendItems: [{ name: `V = ${formatNumber(level)}`, color: '#b00020', dash: '6 3' }], id: 'fig-mpc-v' },
+  );
+  const withTimes = good.filter((r) => r.solveMs.length);
+  const timePlot = withTimes.length
+    ? linePlot(
+        withTimes.map((r, i) => ({ name: r.label, x: r.solveMs.map((_, k) => k + 1), y: r.solveMs, color: color(good.indexOf(r) >= 0 ? good.indexOf(r) : i), marker: 'circle' as const, markerSize: 1.8 })),
+        { title: 'Solve time per step', xLabel: 'step', yLabel: 'ms (log)', yLog: true, width: 420, height: 260, legend: withTimes.length > 1, id: 'fig-mpc-solve' },
+      )
+    : '';
   const figs =
-    `<div class="row">${figure(phase)}</div>` +
+    `<div class="row">${figure(phase)}${figure(vPlot)}</div>` +
     `<div class="row">${figure(overTime('x1', 'x1 (kmol/m³)', 'fig-mpc-x1'))}${figure(overTime('x2', 'x2 (K)', 'fig-mpc-x2'))}</div>` +
-    `<div class="row">${figure(overTime('u1', 'u1 (kmol/m³)', 'fig-mpc-u1'))}${figure(overTime('u2', 'u2 (kJ/h)', 'fig-mpc-u2'))}</div>`;
+    `<div class="row">${figure(inputPlot('u1', 'u1 (kmol/m³)', 'fig-mpc-u1'))}${figure(inputPlot('u2', 'u2 (kJ/h)', 'fig-mpc-u2'))}</div>` +
+    (timePlot ? `<div class="row">${figure(timePlot)}</div>` : '');
   const body = good.map((r) => {
     const n = r.x1.length;
     const last = n - 1;
-    const vs = r.x1.map((a, i) => lyapunov(a, r.x2[i])).filter(fin);
+    const e = exits(r);
     const settled = n > 0 && Math.abs(r.x1[last]) < 0.02 && Math.abs(r.x2[last]) < 3;
+    const sorted = [...r.solveMs].sort((a, b) => a - b);
     return [
       escapeHtml(r.label),
       escapeHtml(Math.max(0, n - 1)),
       n ? `(${escapeHtml(formatNumber(r.x1[last]))}, ${escapeHtml(formatNumber(r.x2[last]))})` : '–',
-      escapeHtml(formatNumber(n ? lyapunov(r.x1[last], r.x2[last]) : null)),
-      escapeHtml(formatNumber(vs.length ? Math.max(...vs) : null)),
+      escapeHtml(formatNumber(n ? r.V[last] : null)),
+      escapeHtml(formatNumber(r.V.length ? Math.max(...r.V.filter(fin)) : null)),
+      e.length ? `<span class="failed">EXIT: ${escapeHtml(e.length)} step${e.length === 1 ? '' : 's'} with V ≥ ${escapeHtml(formatNumber(r.level))}</span>` : 'no',
       settled ? 'yes' : 'no',
-      r.secondsPerStep !== null ? `${escapeHtml(formatNumber(r.secondsPerStep))} s` : '–',
+      sorted.length ? `${escapeHtml(formatNumber(sorted[sorted.length >> 1]))} / ${escapeHtml(formatNumber(sorted[sorted.length - 1]))} ms` : r.secondsPerStep !== null ? `${escapeHtml(formatNumber(r.secondsPerStep * 1e3))} ms (mean)` : '–',
     ];
   });
-  const tbl = table(['run', 'steps', 'final (x1, x2)', 'final V', 'max V', 'settled (|x1| < 0.02, |x2| < 3)', 'time per step'], body, 'numbers');
+  const tbl = table(['run', 'steps', 'final (x1, x2)', 'final V', 'max V', 'left V < 372', 'settled (|x1| < 0.02, |x2| < 3)', 'solve time median / max'], body, 'numbers');
   const skip = skipped.length ? `<p class="note">Skipped (missing t/x1/x2/u1/u2 arrays): ${escapeHtml(skipped.join(', '))}</p>` : '';
-  return section('mpc', 'MPC closed loop', figs + tbl + skip);
+  const anyExit = good.some((r) => exits(r).length);
+  const flag = anyExit
+    ? `<p class="failed">The true state left the stability region V &lt; ${escapeHtml(formatNumber(level))} in ${escapeHtml(good.filter((r) => exits(r).length).length)} of ${escapeHtml(good.length)} runs.</p>`
+    : `<p class="note">Every run stayed inside the stability region V &lt; ${escapeHtml(formatNumber(level))} on the true plant.</p>`;
+  return section('mpc', 'MPC closed loop', flag + figs + tbl + skip);
+}
+
+/**
+ * The closed-loop safety study: per predictor x safety mode x noise, the fraction of runs staying
+ * inside V < 372 on the true plant, max V, steps, solve times; and a phase-plane picture of all runs
+ * per configuration (exits in red).
+ */
+export function renderStudySection(study: StudyResult | null | undefined): string {
+  if (!study || !Array.isArray(study.rows) || !study.rows.length || !Array.isArray(study.runs) || !study.runs.length)
+    return emptySection('study', 'Closed-loop safety study', 'No closed-loop study was supplied to this report.');
+  const pct = (x: number) => `${escapeHtml(formatNumber(100 * x, 3))} %`;
+  const body = study.rows.map((r) => [
+    escapeHtml(r.predictor),
+    escapeHtml(r.safety),
+    r.noisy ? 'yes' : 'no',
+    escapeHtml(r.runs),
+    r.insideFraction < 1 ? `<span class="failed">${pct(r.insideFraction)}</span>` : pct(r.insideFraction),
+    escapeHtml(formatNumber(r.maxV)),
+    pct(r.convergedFraction),
+    escapeHtml(formatNumber(r.meanSteps)),
+    r.stepsRatio === null ? '–' : `${escapeHtml(formatNumber(r.stepsRatio))} (max ${escapeHtml(formatNumber(r.maxStepsRatio))})`,
+    `${escapeHtml(formatNumber(r.solveMs.median))} / ${escapeHtml(formatNumber(r.solveMs.p95))} / ${escapeHtml(formatNumber(r.solveMs.max))}`,
+    pct(r.fallbackFraction),
+    escapeHtml(formatNumber(r.errorBound)),
+  ]);
+  const tbl = table(['predictor', 'safety', 'noise', 'runs', 'stayed inside V < 372', 'max V', 'reached target', 'mean steps', 'steps / first-principles', 'solve ms median / p95 / max', 'fallback steps', 'error bound η (P-norm)'], body, 'numbers');
+  const groups = new Map<string, StudyResult['runs']>();
+  for (const r of study.runs) {
+    const k = `${r.predictor} · ${r.safety}${r.noisy ? ' · noise' : ''}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  let k = 0;
+  const panels = [...groups.entries()].map(([label, rs]) => {
+    const series: PlotSeries[] = [ellipseSeries()];
+    for (const r of rs) series.push({ name: 'run', x: r.x1, y: r.x2, color: r.exited ? '#b00020' : '#0072B2', width: r.exited ? 1.4 : 0.9, opacity: r.exited ? 0.95 : 0.55, legend: false });
+    series.push({ name: 'initial states', x: rs.map((r) => r.x0[0]), y: rs.map((r) => r.x0[1]), color: '#000000', line: false, marker: 'circle', markerSize: 1.6, legend: false });
+    const out = rs.filter((r) => r.exited).length;
+    return figure(
+      linePlot(series, {
+        title: `${label}: ${rs.length - out}/${rs.length} inside`,
+        xLabel: 'x1 (kmol/m³)',
+        yLabel: 'x2 (K)',
+        xDomain: [-2.2, 2.2],
+        yDomain: [-100, 100],
+        width: 380,
+        height: 300,
+        legendItems: [{ name: 'stayed inside', color: '#0072B2' }, { name: 'left V < 372', color: '#b00020' }, { name: 'V = 372', color: '#777777', dash: '3 3' }],
+        id: `fig-study-${++k}`,
+      }),
+    );
+  });
+  const c = study.config;
+  const intro =
+    `<p>${escapeHtml(c.states)} initial states inside V &lt; ${escapeHtml(formatNumber(c.level))}, closed loop on the true plant (RK4, 1e-5 h) for at most ${escapeHtml(c.maxSteps)} steps` +
+    (c.noise ? `, without and with bounded process noise |w1| ≤ ${escapeHtml(formatNumber(c.noise[0]))}, |w2| ≤ ${escapeHtml(formatNumber(c.noise[1]))} on (dx1/dt, dx2/dt)` : '') +
+    `. "stayed inside": the true state never reached V ≥ ${escapeHtml(formatNumber(c.level))}. Steps / first-principles: mean over runs that both controllers finished.</p>`;
+  return section('study', 'Closed-loop safety study', intro + tbl + `<div class="row">${panels.join('')}</div>`);
 }
 
 function configTable(config: Record<string, unknown> | undefined): string {
@@ -468,13 +630,20 @@ export function renderReport(input: ReportInput): string {
   parts.push(renderTimingSection(rows));
   parts.push(renderPhaseSection(input.phasePortraits));
   parts.push(renderMpcSection(input.mpcRuns));
+  if (input.study !== undefined || input.requireSections?.includes('study')) parts.push(renderStudySection(input.study));
   parts.push(renderCellsTable(rows));
+  for (const id of input.requireSections ?? []) {
+    const p = parts.find((x) => x.startsWith(`<section id="${id}"`));
+    if (!p) throw new ReportSectionError(id, 'the report has no such section (no data for it)');
+    if (p.includes(EMPTY_MARK)) throw new ReportSectionError(id, p.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+  }
   const nav = [
     ['mse', 'Test MSE'],
     ['lipschitz', 'Lipschitz'],
     ['timing', 'Training time'],
     ['phase', 'Phase portraits'],
     ['mpc', 'MPC'],
+    ['study', 'Safety study'],
     ['cells', 'All cells'],
   ]
     .filter(([id]) => parts.some((p) => p.startsWith(`<section id="${id}"`)))

@@ -7,7 +7,9 @@ export {
   renderTimingSection,
   renderPhaseSection,
   renderMpcSection,
+  renderStudySection,
   renderCellsTable,
+  ReportSectionError,
   reportRowsFromSweep,
   aggregateRows,
   type ReportInput,
@@ -33,3 +35,4 @@ export {
   PUBLISHED_SOURCE,
   publishedTestMse,
 } from './published.ts';
+export { mpcRunFromResult, cstrMpcRuns } from './mpc-runs.ts';

@@ -9,6 +9,7 @@ import {
   simulateCstr,
 } from '../systems/cstr.ts';
 import { predictPhysical, type ScaledModel } from '../train/pipeline.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** One initial state's true and predicted trajectories (deviation variables; x0 first). */
 export interface PhaseTrajectory {
@@ -95,12 +96,12 @@ export function cstrPhasePortraits(m: ScaledModel, options: PhasePortraitOptions
   const periods = options.periods ?? 8;
   const steps = options.steps ?? 10;
   const euler = options.eulerSteps ?? 50;
-  if (!Number.isInteger(periods) || periods < 1) throw new RangeError(`periods must be a positive integer, got ${periods}`);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(periods) || periods < 1) throw new ValidationError(`periods must be a positive integer, got ${periods}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`steps must be a positive integer, got ${steps}`);
   if (!Number.isInteger(euler) || euler < steps || euler % steps !== 0)
-    throw new RangeError(`eulerSteps must be a positive multiple of steps, got ${euler}`);
+    throw new ValidationError(`eulerSteps must be a positive multiple of steps, got ${euler}`);
   if (m.model.inputSize !== 4 || m.model.outputSize !== 2)
-    throw new RangeError(`phase portraits need a CSTR model (4 inputs [x2, x1, u2, u1], 2 outputs [x2, x1]); this one has ${m.model.inputSize} inputs and ${m.model.outputSize} outputs`);
+    throw new ValidationError(`phase portraits need a CSTR model (4 inputs [x2, x1, u2, u1], 2 outputs [x2, x1]); this one has ${m.model.inputSize} inputs and ${m.model.outputSize} outputs`);
   return inputs.map(([u1, u2]) => {
     const n = states.length;
     const trajectories: PhaseTrajectory[] = states.map(([a, b]) => ({ x0: [a, b], trueX1: [a], trueX2: [b], predX1: [a], predX2: [b] }));

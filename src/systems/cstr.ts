@@ -14,6 +14,7 @@
  * Browser-safe: no Node APIs, no printing.
  */
 import type { SequenceDataset } from './dataset.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Physical constants of the CSTR (reference table) and its steady state. Frozen. */
 export const CSTR_PARAMETERS = Object.freeze({
@@ -90,7 +91,7 @@ const RHO_CP_V = P.rho * P.Cp * P.V;
  * (the reference's `x @ P @ x`).
  * @param x1 CA - CAs (kmol/m3)
  * @param x2 T - Ts (K)
- * @throws RangeError on a non-finite argument
+ * @throws ValidationError on a non-finite argument
  */
 export function lyapunovValue(x1: number, x2: number): number {
   finite('lyapunovValue', 'x1', x1);
@@ -115,7 +116,7 @@ export function inStabilityRegion(x1: number, x2: number): boolean {
  * @param u1 CA0 - CA0s (kmol/m3)
  * @param u2 Q - Qs (kJ/h)
  * @param out optional array of length >= 2 that receives the result
- * @throws RangeError on a non-finite argument or an `out` shorter than 2
+ * @throws ValidationError on a non-finite argument or an `out` shorter than 2
  */
 export function cstrDerivative(x1: number, x2: number, u1: number, u2: number, out?: Float64Array): Float64Array {
   finite('cstrDerivative', 'x1', x1);
@@ -123,7 +124,7 @@ export function cstrDerivative(x1: number, x2: number, u1: number, u2: number, o
   finite('cstrDerivative', 'u1', u1);
   finite('cstrDerivative', 'u2', u2);
   if (out !== undefined && out.length < 2)
-    throw new RangeError(`cstrDerivative: out must have length >= 2, got ${out.length}`);
+    throw new ValidationError(`cstrDerivative: out must have length >= 2, got ${out.length}`);
   const res = out ?? new Float64Array(2);
   rates(x1 + P.CAs, x2 + P.Ts, u1 + P.CA0s, u2 + P.Qs, 0, 0, res);
   return res;
@@ -206,7 +207,13 @@ export interface CstrTrajectory {
  * @param u constant deviation input `[u1, u2]` (not clamped to {@link CSTR_INPUT_BOUNDS})
  * @param options dt (1e-4), steps (50), recordEvery (5), integrator ('euler'), substeps (1),
  *   recordAlignment ('end'), noise (none)
- * @throws RangeError on non-finite state/input/noise, bad options, or a diverging simulation
+ * @throws ValidationError on non-finite state/input/noise, bad options, or a diverging simulation
+ *
+ * @example
+ * ```ts
+ * const tr = simulateCstr([1.5, -70], [0, 0]);  // one sampling period from (x1, x2) = (1.5, -70) with u = 0
+ * console.log(tr.final);                          // state at the end of the period
+ * ```
  */
 export function simulateCstr(
   x0: readonly [number, number],
@@ -259,7 +266,7 @@ export interface CstrStepResult {
  *   recordAlignment ('end'); see {@link CSTR_ACCURATE_PLANT} for an accurate plant
  * @param noise optional bounded process noise, a constant disturbance rate added to the state
  *   derivative over the whole period (see {@link CstrDisturbance})
- * @throws RangeError on non-finite arguments, bad options or a diverging simulation
+ * @throws ValidationError on non-finite arguments, bad options or a diverging simulation
  */
 export function stepCstr(
   x: readonly [number, number],
@@ -270,7 +277,7 @@ export function stepCstr(
 ): CstrStepResult {
   const fn = 'stepCstr';
   if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0)
-    throw new RangeError(`${fn}: period must be a finite number > 0 (h), got ${period}`);
+    throw new ValidationError(`${fn}: period must be a finite number > 0 (h), got ${period}`);
   const dt = options.dt ?? CSTR_EULER_STEP;
   checkDt(fn, dt);
   const steps = Math.max(1, Math.ceil(period / dt - 1e-9));
@@ -344,13 +351,19 @@ export function cstrInitialStates(): Float64Array {
  * Sample `s` has 10 identical input rows `[x2, x1, u2, u1]` (its initial state and input) and target
  * rows `[x2, x1]` (the recorded states). Physical deviation units, no scaling.
  * @param options integrator / dt / substeps / steps / recordEvery / recordAlignment overrides
- * @throws RangeError on bad options
+ * @throws ValidationError on bad options
+ *
+ * @example
+ * ```ts
+ * const data = generateCstrDataset();     // 12352 sequences x 10 steps
+ * console.log(data.count, data.inputNames, data.outputNames); // 12352 ['x2','x1','u2','u1'] ['x2','x1']
+ * ```
  */
 export function generateCstrDataset(options: CstrDatasetOptions = {}): CstrDataset {
   const fn = 'generateCstrDataset';
   const o = resolveSimulation(fn, { ...options, noise: undefined });
   const steps = recordCount(o.steps, o.recordEvery, o.recordAlignment);
-  if (steps < 1) throw new RangeError(`${fn}: steps / recordEvery gives no records`);
+  if (steps < 1) throw new ValidationError(`${fn}: steps / recordEvery gives no records`);
   const u1 = linspace(CSTR_INPUT_BOUNDS.u1.min, CSTR_INPUT_BOUNDS.u1.max, 4);
   const u2 = linspace(CSTR_INPUT_BOUNDS.u2.min, CSTR_INPUT_BOUNDS.u2.max, 4);
   const init = cstrInitialStates();
@@ -413,27 +426,27 @@ const K = new Float64Array(2);
 
 function finite(fn: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new RangeError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
+    throw new ValidationError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
 }
 
 function checkPair(fn: string, name: string, p: readonly [number, number], n0: string, n1: string): void {
   if (p == null || typeof p !== 'object' || p.length !== 2)
-    throw new RangeError(`${fn}: ${name} must be a pair [${n0}, ${n1}]`);
+    throw new ValidationError(`${fn}: ${name} must be a pair [${n0}, ${n1}]`);
   finite(fn, `${name}[0] (${n0})`, p[0]);
   finite(fn, `${name}[1] (${n1})`, p[1]);
 }
 
 function checkDt(fn: string, dt: number): void {
   if (typeof dt !== 'number' || !Number.isFinite(dt) || dt <= 0)
-    throw new RangeError(`${fn}: dt must be a finite number > 0 (h), got ${dt}`);
+    throw new ValidationError(`${fn}: dt must be a finite number > 0 (h), got ${dt}`);
 }
 
 function positiveInt(fn: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${fn}: ${name} must be an integer >= 1, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new ValidationError(`${fn}: ${name} must be an integer >= 1, got ${v}`);
 }
 
 function resolveSimulation(fn: string, o: CstrSimulationOptions): ResolvedSimulation {
-  if (o == null || typeof o !== 'object') throw new RangeError(`${fn}: options must be an object`);
+  if (o == null || typeof o !== 'object') throw new ValidationError(`${fn}: options must be an object`);
   const dt = o.dt ?? CSTR_EULER_STEP;
   checkDt(fn, dt);
   const steps = o.steps ?? 50;
@@ -441,19 +454,19 @@ function resolveSimulation(fn: string, o: CstrSimulationOptions): ResolvedSimula
   const recordEvery = o.recordEvery ?? 5;
   positiveInt(fn, 'recordEvery', recordEvery);
   if (recordEvery > steps)
-    throw new RangeError(`${fn}: recordEvery (${recordEvery}) must not exceed steps (${steps})`);
+    throw new ValidationError(`${fn}: recordEvery (${recordEvery}) must not exceed steps (${steps})`);
   const substeps = o.substeps ?? 1;
   positiveInt(fn, 'substeps', substeps);
   const integrator = o.integrator ?? 'euler';
   if (integrator !== 'euler' && integrator !== 'rk4')
-    throw new RangeError(`${fn}: integrator must be 'euler' or 'rk4', got ${String(integrator)}`);
+    throw new ValidationError(`${fn}: integrator must be 'euler' or 'rk4', got ${String(integrator)}`);
   const recordAlignment = o.recordAlignment ?? 'end';
   if (recordAlignment !== 'end' && recordAlignment !== 'reference')
-    throw new RangeError(`${fn}: recordAlignment must be 'end' or 'reference', got ${String(recordAlignment)}`);
+    throw new ValidationError(`${fn}: recordAlignment must be 'end' or 'reference', got ${String(recordAlignment)}`);
   let w1 = 0;
   let w2 = 0;
   if (o.noise !== undefined) {
-    if (o.noise === null || typeof o.noise !== 'object') throw new RangeError(`${fn}: noise must be {x1, x2}`);
+    if (o.noise === null || typeof o.noise !== 'object') throw new ValidationError(`${fn}: noise must be {x1, x2}`);
     finite(fn, 'noise.x1', o.noise.x1);
     finite(fn, 'noise.x2', o.noise.x2);
     w1 = o.noise.x1;
@@ -522,7 +535,7 @@ function integrate(
       }
     }
     if (!Number.isFinite(ca) || !Number.isFinite(t))
-      throw new RangeError(
+      throw new ValidationError(
         `${fn}: simulation diverged (non-finite state) at step ${i + 1} of ${steps}; reduce dt or start closer to the steady state`,
       );
     if (i % recordEvery === phase) {

@@ -1,3 +1,5 @@
+import { ValidationError } from '../core/errors.ts';
+
 /**
  * A set of equally long input/target sequences, the unit every system produces and every trainer
  * consumes. Layout is batch-major: sample i, step t, feature f sits at `(i * steps + t) * features + f`.
@@ -20,6 +22,8 @@ export interface SequenceDataset {
   /** Feature names, for reports and error messages. */
   inputNames: string[];
   outputNames: string[];
+  /** 1-based row of the source data (file) that step `step` of sequence `sequence` comes from, where known (for messages). */
+  rowOf?: (sequence: number, step: number) => number;
 }
 
 /** Index sets of a train / validation / test split. */
@@ -29,7 +33,7 @@ export interface DatasetSplit {
   test: Int32Array;
 }
 
-/** Throws a RangeError naming the first non-finite value of a dataset (sample, step, feature). */
+/** Throws a ValidationError naming the first non-finite value of a dataset (sample, step, feature). */
 export function assertFiniteDataset(d: SequenceDataset): void {
   const check = (arr: Float64Array, width: number, names: string[], what: string): void => {
     for (let i = 0; i < arr.length; i++) {
@@ -37,16 +41,16 @@ export function assertFiniteDataset(d: SequenceDataset): void {
         const f = i % width;
         const t = Math.floor(i / width) % d.steps;
         const s = Math.floor(i / (width * d.steps));
-        throw new RangeError(
+        throw new ValidationError(
           `${d.name}: ${what} value ${arr[i]} at sample ${s}, step ${t}, feature ${names[f] ?? f} is not a finite number`,
         );
       }
     }
   };
   if (d.inputs.length !== d.count * d.steps * d.inputSize)
-    throw new RangeError(`${d.name}: inputs hold ${d.inputs.length} values, expected count*steps*inputSize = ${d.count * d.steps * d.inputSize}`);
+    throw new ValidationError(`${d.name}: inputs hold ${d.inputs.length} values, expected count*steps*inputSize = ${d.count * d.steps * d.inputSize}`);
   if (d.targets.length !== d.count * d.steps * d.outputSize)
-    throw new RangeError(`${d.name}: targets hold ${d.targets.length} values, expected count*steps*outputSize = ${d.count * d.steps * d.outputSize}`);
+    throw new ValidationError(`${d.name}: targets hold ${d.targets.length} values, expected count*steps*outputSize = ${d.count * d.steps * d.outputSize}`);
   check(d.inputs, d.inputSize, d.inputNames, 'input');
   check(d.targets, d.outputSize, d.outputNames, 'target');
 }

@@ -30,6 +30,13 @@ export interface EnergyOptions {
  *
  * Throws {@link DataError} when U and Y differ in row count, when the window is longer than the
  * data, or when a value is NaN / infinite.
+ *
+ * @example
+ * ```ts
+ * const U = { rows: 20001, cols: 2, data: u };   // time-major numeric matrices (Float64Array data)
+ * const Y = { rows: 20001, cols: 2, data: y };
+ * const data = energyDataset(U, Y);              // windows of 5 steps, one every 5 steps
+ * ```
  */
 export function energyDataset(U: NumericMatrix, Y: NumericMatrix, options: EnergyOptions = {}): SequenceDataset {
   const { window = 5, stride = 5, source } = options;

@@ -311,6 +311,11 @@ export function solarWindows(series: SolarSeries, options: Pick<SolarOptions, 'w
  * (9 inputs, 1 target) with the start time of every sequence.
  *
  * @param columns numeric columns named as in {@link SOLAR_COLUMNS}
+ *
+ * @example
+ * ```ts
+ * const data = solarDataset(columns, { window: 12 }); // columns named as in SOLAR_COLUMNS
+ * ```
  */
 export function solarDataset(columns: ColumnSource, options: SolarOptions = {}): SolarDataset {
   return solarWindows(resampleSolar(columns, options), options);

@@ -5,6 +5,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import type { DatasetSplit } from './dataset.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Options of {@link splitIndices}. */
 export interface SplitOptions {
@@ -26,12 +27,12 @@ export interface SplitOptions {
  * @param count number of samples (a non-negative integer)
  * @param seed seed of the permutation (any finite number, see {@link Rng})
  * @param options fractions; defaults `{ testFraction: 0.3, validationFraction: 0.25 }`
- * @throws RangeError on a bad count, seed or fraction
+ * @throws ValidationError on a bad count, seed or fraction
  */
 export function splitIndices(count: number, seed: number, options: SplitOptions = {}): DatasetSplit {
   if (!Number.isInteger(count) || count < 0)
-    throw new RangeError(`splitIndices: count must be a non-negative integer, got ${count}`);
-  if (!Number.isFinite(seed)) throw new RangeError(`splitIndices: seed must be a finite number, got ${seed}`);
+    throw new ValidationError(`splitIndices: count must be a non-negative integer, got ${count}`);
+  if (!Number.isFinite(seed)) throw new ValidationError(`splitIndices: seed must be a finite number, got ${seed}`);
   const testFraction = options.testFraction ?? 0.3;
   const validationFraction = options.validationFraction ?? 0.25;
   checkFraction('testFraction', testFraction);
@@ -49,7 +50,7 @@ export function splitIndices(count: number, seed: number, options: SplitOptions 
 
 function checkFraction(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1)
-    throw new RangeError(`splitIndices: ${name} must be a number in [0, 1), got ${value}`);
+    throw new ValidationError(`splitIndices: ${name} must be a number in [0, 1), got ${value}`);
 }
 
 /** ceil(fraction * n), tolerant of the rounding error of the product (0.3 * 10 -> 3, not 4). */

@@ -95,6 +95,12 @@ function getColumn(columns: ColumnSource, name: string): ArrayLike<number> | und
  * Throws {@link DataError} for: no inputs / outputs, an unknown column (the message lists the
  * available ones), columns of different lengths, a window longer than the data, a non-integer
  * window or stride, a NaN / infinite value in a used column (1-based row and column name).
+ *
+ * @example
+ * ```ts
+ * const columns = { u: Float64Array.from([0, 1, 2, 3]), y: Float64Array.from([0, 2, 4, 6]) };
+ * const data = windowedDataset(columns, { inputs: ['u'], outputs: ['y'], window: 2 }); // 2 sequences of 2 steps
+ * ```
  */
 export function windowedDataset(columns: ColumnSource, options: WindowOptions): SequenceDataset {
   const { inputs, outputs, window, name = 'timeseries', source } = options;
@@ -165,5 +171,6 @@ export function windowedDataset(columns: ColumnSource, options: WindowOptions): 
     targets: y,
     inputNames: [...inputs],
     outputNames: [...outputs],
+    rowOf: (sequence, step) => starts[sequence] + step + 1,
   };
 }

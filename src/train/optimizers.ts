@@ -1,12 +1,15 @@
 /** First-order optimisers over a model's parameters. */
 import type { Parameter } from '../nn/parameter.ts';
+import { ValidationError } from '../core/errors.ts';
 
+/** A gradient-descent optimizer that updates parameters in place from their gradients. */
 export interface Optimizer {
   /** Applies one update from the current gradients. */
   step(params: Parameter[]): void;
   config(): OptimizerConfig;
 }
 
+/** The settings of an optimizer (Adam or SGD), as stored in model files. */
 export type OptimizerConfig =
   | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
   | { type: 'sgd'; learningRate: number; momentum: number };
@@ -22,7 +25,7 @@ export class Adam implements Optimizer {
     readonly beta2 = 0.999,
     readonly epsilon = 1e-7,
   ) {
-    if (!(learningRate > 0)) throw new RangeError(`learning rate must be > 0, got ${learningRate}`);
+    if (!(learningRate > 0)) throw new ValidationError(`learning rate must be > 0, got ${learningRate}`);
   }
   step(params: Parameter[]): void {
     this.t++;
@@ -54,7 +57,7 @@ export class Adam implements Optimizer {
 export class Sgd implements Optimizer {
   private velocity = new Map<Parameter, Float64Array>();
   constructor(readonly learningRate = 1e-2, readonly momentum = 0) {
-    if (!(learningRate > 0)) throw new RangeError(`learning rate must be > 0, got ${learningRate}`);
+    if (!(learningRate > 0)) throw new ValidationError(`learning rate must be > 0, got ${learningRate}`);
   }
   step(params: Parameter[]): void {
     for (const p of params) {

@@ -1,3 +1,5 @@
+import { ValidationError } from '../core/errors.ts';
+
 /**
  * Per-feature min-max scaling to [0, 1], fitted on the training part only (as sklearn's
  * MinMaxScaler in the reference). A feature with zero range gets scale 1 (sklearn's rule).
@@ -7,20 +9,27 @@ export interface MinMaxScalerConfig {
   max: number[];
 }
 
+/** Min-max scaling per feature onto [0, 1], fitted on training data; `transform` and `inverse` map between physical units and the scaled space. */
 export class MinMaxScaler {
   readonly min: Float64Array;
   readonly max: Float64Array;
   private readonly scale: Float64Array;
 
   constructor(config: MinMaxScalerConfig) {
-    if (config.min.length !== config.max.length) throw new RangeError(`scaler: min has ${config.min.length} entries but max has ${config.max.length}`);
+    if (config.min.length !== config.max.length) throw new ValidationError(`scaler: min has ${config.min.length} entries but max has ${config.max.length}`);
     this.min = Float64Array.from(config.min);
     this.max = Float64Array.from(config.max);
     this.scale = new Float64Array(this.min.length);
     for (let j = 0; j < this.min.length; j++) {
-      if (!Number.isFinite(this.min[j]) || !Number.isFinite(this.max[j])) throw new RangeError(`scaler: feature ${j} has a non-finite min or max`);
+      if (!Number.isFinite(this.min[j]) || !Number.isFinite(this.max[j])) throw new ValidationError(`scaler: feature ${j} has a non-finite min or max`);
+      if (this.max[j] < this.min[j]) throw new ValidationError(`scaler: feature ${j} has max ${this.max[j]} below min ${this.min[j]}`);
+      // A constant feature (zero range) gets scale 1 (sklearn's rule), stored as max = min + 1 so a
+      // saved scaler never holds a zero range (which the model-file loader refuses).
+      if (this.max[j] === this.min[j]) this.max[j] = this.min[j] + 1;
       const r = this.max[j] - this.min[j];
-      this.scale[j] = r > 0 ? 1 / r : 1;
+      if (!Number.isFinite(r) || !(r > 0))
+        throw new ValidationError(`scaler: feature ${j} spans [${this.min[j]}, ${this.max[j]}], a range too large (or too small) to scale in double precision`);
+      this.scale[j] = 1 / r;
     }
   }
 
@@ -43,7 +52,7 @@ export class MinMaxScaler {
     };
     if (items) for (let i = 0; i < items.length; i++) for (let k = 0; k < rowsPerItem; k++) visit(items[i] * rowsPerItem + k);
     else for (let r = 0; r < data.length / width; r++) visit(r);
-    if (min.some((v) => !Number.isFinite(v))) throw new RangeError('scaler: cannot fit on an empty or non-finite data set');
+    if (min.some((v) => !Number.isFinite(v))) throw new ValidationError('scaler: cannot fit on an empty or non-finite data set');
     return new MinMaxScaler({ min, max });
   }
 
@@ -75,4 +84,61 @@ export class MinMaxScaler {
   config(): MinMaxScalerConfig {
     return { min: Array.from(this.min), max: Array.from(this.max) };
   }
+}
+
+/** A feature whose min-max scaling is degenerate (see {@link scalingProblems}). */
+export interface ScalingProblem {
+  /** 'constant': min == max on the fitted rows; 'outliers': a few values stretch the range so far that the rest is squeezed together. */
+  kind: 'constant' | 'outliers';
+  /** Feature index. */
+  feature: number;
+  min: number;
+  max: number;
+  /** 'outliers': the outlying values and where they are (row index in `data` terms, i.e. item * rowsPerItem + k), at most 5. */
+  outliers: { row: number; value: number }[];
+  /** 'outliers': how many values lie outside the bulk. */
+  outlierCount: number;
+  /** 'outliers': the 1st..99th percentile range of the values (the bulk). */
+  bulk: [number, number];
+}
+
+/**
+ * Finds degenerate features of a min-max scaling fitted on the same rows as {@link MinMaxScaler.fit}:
+ * constant features (min == max: they carry no information), and features whose range is
+ * dominated by a few outliers (98 % of the values lie in less than 0.1 % of the range, and at most
+ * max(3, 0.1 %) values lie outside: after scaling, the informative values are squeezed into a
+ * sliver of [0, 1]). Pure; costs one sort per feature.
+ */
+export function scalingProblems(data: Float64Array, width: number, items?: ArrayLike<number>, rowsPerItem = 1): ScalingProblem[] {
+  const rows: number[] = [];
+  if (items) for (let i = 0; i < items.length; i++) for (let k = 0; k < rowsPerItem; k++) rows.push(items[i] * rowsPerItem + k);
+  else for (let r = 0; r < data.length / width; r++) rows.push(r);
+  const n = rows.length;
+  const out: ScalingProblem[] = [];
+  if (n === 0) return out;
+  const col = new Float64Array(n);
+  for (let j = 0; j < width; j++) {
+    for (let i = 0; i < n; i++) col[i] = data[rows[i] * width + j];
+    const sorted = Float64Array.from(col).sort();
+    const min = sorted[0], max = sorted[n - 1];
+    if (min === max) {
+      out.push({ kind: 'constant', feature: j, min, max, outliers: [], outlierCount: 0, bulk: [min, max] });
+      continue;
+    }
+    const q = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.round(p * (n - 1))))];
+    const lo = q(0.01), hi = q(0.99), range = max - min, spread = hi - lo;
+    if (!(spread < 1e-3 * range)) continue;
+    const band = Math.max(10 * spread, 1e-3 * range);
+    const outliers: { row: number; value: number }[] = [];
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      if (v < lo - band || v > hi + band) {
+        count++;
+        if (outliers.length < 5) outliers.push({ row: rows[i], value: v });
+      }
+    }
+    if (count > 0 && count <= Math.max(3, 0.001 * n)) out.push({ kind: 'outliers', feature: j, min, max, outliers, outlierCount: count, bulk: [lo, hi] });
+  }
+  return out;
 }

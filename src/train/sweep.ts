@@ -8,6 +8,7 @@
  */
 import type { SequenceModel } from '../nn/model.ts';
 import { referenceEstimate } from '../certify/empirical.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Identifies a results object written by {@link runSweep}. */
 export const SWEEP_FORMAT = 'iclrnn-sweep';
@@ -88,7 +89,7 @@ export interface SweepResults {
 }
 
 /** The results hold a sweep whose configuration differs from the requested one. */
-export class SweepConfigMismatchError extends Error {
+export class SweepConfigMismatchError extends ValidationError {
   readonly differences: string[];
   constructor(differences: string[]) {
     super(`the results hold a sweep with a different configuration (${differences.slice(0, 4).join('; ')}${differences.length > 4 ? `; ${differences.length - 4} more` : ''})`);
@@ -98,7 +99,7 @@ export class SweepConfigMismatchError extends Error {
 }
 
 /** A results object that is not a sweep results object (or is malformed). */
-export class SweepFormatError extends Error {
+export class SweepFormatError extends ValidationError {
   constructor(message: string) {
     super(message);
     this.name = 'SweepFormatError';
@@ -112,17 +113,17 @@ export function cellKey(model: string, noise: number, seed: number): string {
 
 /** The cells of a plan, model-major (model, then noise, then seed). Validates the lists. */
 export function sweepCells(models: readonly string[], noise: readonly number[], seeds: readonly number[]): SweepCellSpec[] {
-  if (models.length === 0) throw new RangeError('a sweep needs at least one model');
-  if (noise.length === 0) throw new RangeError('a sweep needs at least one noise level');
-  if (seeds.length === 0) throw new RangeError('a sweep needs at least one seed');
-  for (const m of models) if (typeof m !== 'string' || m === '') throw new RangeError(`bad model name '${String(m)}'`);
-  for (const n of noise) if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new RangeError(`noise levels must be finite numbers >= 0, got ${n}`);
-  for (const s of seeds) if (!Number.isInteger(s)) throw new RangeError(`seeds must be integers, got ${s}`);
+  if (models.length === 0) throw new ValidationError('a sweep needs at least one model');
+  if (noise.length === 0) throw new ValidationError('a sweep needs at least one noise level');
+  if (seeds.length === 0) throw new ValidationError('a sweep needs at least one seed');
+  for (const m of models) if (typeof m !== 'string' || m === '') throw new ValidationError(`bad model name '${String(m)}'`);
+  for (const n of noise) if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new ValidationError(`noise levels must be finite numbers >= 0, got ${n}`);
+  for (const s of seeds) if (!Number.isInteger(s)) throw new ValidationError(`seeds must be integers, got ${s}`);
   const dup = <T>(xs: readonly T[]) => xs.find((x, i) => xs.indexOf(x) !== i);
   const dm = dup(models), dn = dup(noise.map((n) => (Object.is(n, -0) ? 0 : n))), ds = dup(seeds);
-  if (dm !== undefined) throw new RangeError(`model '${dm}' is listed twice`);
-  if (dn !== undefined) throw new RangeError(`noise level ${dn} is listed twice`);
-  if (ds !== undefined) throw new RangeError(`seed ${ds} is listed twice`);
+  if (dm !== undefined) throw new ValidationError(`model '${dm}' is listed twice`);
+  if (dn !== undefined) throw new ValidationError(`noise level ${dn} is listed twice`);
+  if (ds !== undefined) throw new ValidationError(`seed ${ds} is listed twice`);
   const cells: SweepCellSpec[] = [];
   for (const model of models)
     for (const n of noise)
@@ -247,6 +248,54 @@ export function initSweepResults(
   return r;
 }
 
+/** The recorded form of a finished cell (the same for in-process and queued runs). */
+export function doneCellResult(cell: { key: string; model: string; noise: number; seed: number }, metrics: SweepCellMetrics | null | undefined, finishedAt: string | null): SweepCellResult {
+  const m = jsonCopy(metrics) ?? { testMse: null };
+  const id = { key: cell.key, model: cell.model, noise: cell.noise, seed: cell.seed, status: 'done' as const };
+  // identity fields first (readable files) and last (they win over anything runCell returned)
+  return Object.assign({}, id, m, id, { testMse: typeof m.testMse === 'number' ? m.testMse : null, finishedAt });
+}
+
+/** The recorded form of a failed cell (retried by the next run). */
+export function failedCellResult(cell: { key: string; model: string; noise: number; seed: number }, error: string, finishedAt: string | null): SweepCellResult {
+  return { key: cell.key, model: cell.model, noise: cell.noise, seed: cell.seed, status: 'failed', error, testMse: null, finishedAt };
+}
+
+/** Stores a cell result, keeping the insertion order of `cells` = finishing order. */
+export function recordCell(results: SweepResults, result: SweepCellResult): void {
+  delete results.cells[result.key];
+  results.cells[result.key] = result;
+}
+
+/**
+ * Merges two results objects of the same sweep configuration (e.g. the file on disk and a running
+ * sweep's copy) so that nothing finished in either is lost: every cell of both; where both hold a
+ * cell, a finished one wins over a failed one, and otherwise `mine` wins (the writer's latest view).
+ * Models, noise levels and seeds are the union (first-seen order, `disk` first).
+ * @throws SweepConfigMismatchError when the configurations differ
+ */
+export function mergeSweepResults(disk: SweepResults, mine: SweepResults): SweepResults {
+  const diff = configDifferences(disk.config, mine.config);
+  if (diff.length) throw new SweepConfigMismatchError(diff);
+  const out: SweepResults = jsonCopy(disk);
+  const union = <T>(a: T[], b: readonly T[]) => {
+    for (const x of b) if (!a.includes(x)) a.push(x);
+  };
+  union(out.models, mine.models);
+  union(out.noise, mine.noise);
+  union(out.seeds, mine.seeds);
+  for (const [key, cell] of Object.entries(mine.cells)) {
+    const there = out.cells[key];
+    if (there && there.status === 'done' && cell.status !== 'done') continue;
+    if (there && canonicalJson(there) === canonicalJson(cell)) continue;
+    recordCell(out, jsonCopy(cell));
+  }
+  if (mine.createdAt && (!out.createdAt || mine.createdAt < out.createdAt)) out.createdAt = mine.createdAt;
+  if (mine.updatedAt && (!out.updatedAt || mine.updatedAt > out.updatedAt)) out.updatedAt = mine.updatedAt;
+  return out;
+}
+
+/** Options of {@link runSweep}: the plan (models x noise levels x seeds), how to run one cell, where to save, and the results of an earlier run to resume. */
 export interface RunSweepOptions {
   config: SweepConfig;
   models: readonly string[];
@@ -269,6 +318,7 @@ export interface RunSweepOptions {
   now?: () => string;
 }
 
+/** What {@link runSweep} returns: the full results and the counts of cells run, skipped (resumed) and failed. */
 export interface SweepOutcome {
   results: SweepResults;
   /** This plan's cells in plan order (finished, failed, or null when not run). */
@@ -285,6 +335,16 @@ export interface SweepOutcome {
  * cell, so at any moment the saved copy holds every finished cell.
  * @throws SweepConfigMismatchError / SweepFormatError before anything runs; whatever `runCell`
  *   throws (after saving) unless `onCellError` says 'record'
+ *
+ * @example
+ * ```ts
+ * const outcome = await runSweep({
+ *   config: { system: 'cstr', epochs: 5 }, models: ['iclrnn', 'rnn'], noise: [0, 0.3], seeds: [0],
+ *   runCell: (c) => ({ testMse: fitModel(data, { kind: c.model, hidden: 8, layers: 1, epochs: 5, seed: c.seed, noise: c.noise }).testMse }),
+ *   save: (results) => writeFileSync('sweep.json', JSON.stringify(results)),
+ * });
+ * console.log(outcome.ran, outcome.failed);
+ * ```
  */
 export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
   const now = o.now ?? (() => new Date().toISOString());
@@ -305,10 +365,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
     }
     let result: SweepCellResult;
     try {
-      const metrics = jsonCopy(await o.runCell(cell)) ?? { testMse: null };
-      const id = { key: cell.key, model: cell.model, noise: cell.noise, seed: cell.seed, status: 'done' as const };
-      // identity fields first (readable files) and last (they win over anything runCell returned)
-      result = Object.assign({}, id, metrics, id, { testMse: typeof metrics.testMse === 'number' ? metrics.testMse : null, finishedAt: now() });
+      result = doneCellResult(cell, await o.runCell(cell), now());
       out.ran++;
     } catch (e) {
       const action = o.onCellError?.(e, cell) ?? 'throw';
@@ -317,20 +374,10 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
         await o.save(results);
         throw e;
       }
-      result = {
-        key: cell.key,
-        model: cell.model,
-        noise: cell.noise,
-        seed: cell.seed,
-        status: 'failed',
-        error: e instanceof Error ? e.message : String(e),
-        testMse: null,
-        finishedAt: now(),
-      };
+      result = failedCellResult(cell, e instanceof Error ? e.message : String(e), now());
       out.failed++;
     }
-    delete results.cells[cell.key]; // keep insertion order = finishing order
-    results.cells[cell.key] = result;
+    recordCell(results, result);
     results.updatedAt = now();
     await o.save(results);
     out.cells[cell.index] = result;
@@ -360,10 +407,10 @@ export function empiricalLipschitz(model: SequenceModel, inputs: Float64Array, c
   const nin = model.inputSize;
   const eps = options.eps ?? 1e-4;
   const bs = Math.max(1, Math.floor(options.batchSize ?? 512));
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
-  if (!(eps > 0) || !Number.isFinite(eps)) throw new RangeError(`eps must be a finite number > 0, got ${eps}`);
-  if (inputs.length < count * steps * nin) throw new RangeError(`inputs hold ${inputs.length} values, expected count*steps*inputSize = ${count}*${steps}*${nin}`);
+  if (!Number.isInteger(count) || count < 0) throw new ValidationError(`count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`steps must be a positive integer, got ${steps}`);
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new ValidationError(`eps must be a finite number > 0, got ${eps}`);
+  if (inputs.length < count * steps * nin) throw new ValidationError(`inputs hold ${inputs.length} values, expected count*steps*inputSize = ${count}*${steps}*${nin}`);
   if (count === 0) return 0;
   // One implementation of the protocol: the certificate module's.
   return referenceEstimate(model, { steps, samples: inputs.subarray(0, count * steps * nin), eps, seed, batch: bs }).value;

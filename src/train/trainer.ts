@@ -6,6 +6,7 @@
 import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /** Scaled sequences, batch-major: `inputs[(i * steps + t) * inputSize + f]`. */
 export interface TrainingData {
@@ -24,6 +25,7 @@ export interface EpochInfo {
   seconds: number;
 }
 
+/** Options of the minibatch trainer `train`: epochs, batch size, optimizer, seed, callbacks and early stopping. */
 export interface TrainOptions {
   epochs: number;
   batchSize?: number;
@@ -36,8 +38,18 @@ export interface TrainOptions {
   onEpoch?: (info: EpochInfo) => void | boolean;
   /** Clock used for timings (injectable so the library stays free of Node APIs). */
   now?: () => number;
+  /**
+   * Divergence detection (default on, factor {@link DIVERGENCE_FACTOR}, action 'throw'): a
+   * non-finite loss, or an epoch's training loss above `factor` times the untrained model's loss.
+   * 'throw' raises a {@link TrainingDivergedError}; 'stop' restores the last sound epoch's weights
+   * and returns with `history.diverged` set. `false` turns the check off (a non-finite loss still throws).
+   */
+  divergence?: { factor?: number; action?: 'throw' | 'stop' } | false;
+  /** Stops training before the next minibatch once aborted (`history.interrupted`); the weights of the last finished epoch are kept. */
+  signal?: AbortSignal;
 }
 
+/** What training returns: losses per epoch, epochs run, seconds per epoch and whether it stopped early. */
 export interface TrainHistory {
   trainLoss: number[];
   valLoss: number[];
@@ -46,15 +58,19 @@ export interface TrainHistory {
   bestEpoch: number;
   secondsPerEpoch: number;
   optimizer: OptimizerConfig;
+  /** Set when training stopped because the loss diverged (only with `divergence.action: 'stop'`). */
+  diverged: DivergenceInfo | null;
+  /** True when training stopped because `options.signal` was aborted. */
+  interrupted: boolean;
 }
 
 function checkData(d: TrainingData, model: SequenceModel, what: string): void {
   if (d.inputs.length !== d.count * d.steps * model.inputSize)
-    throw new RangeError(`${what}: inputs hold ${d.inputs.length} values, expected count*steps*inputSize = ${d.count}*${d.steps}*${model.inputSize}`);
+    throw new ValidationError(`${what}: inputs hold ${d.inputs.length} values, expected count*steps*inputSize = ${d.count}*${d.steps}*${model.inputSize}`);
   if (d.targets.length !== d.count * d.steps * model.outputSize)
-    throw new RangeError(`${what}: targets hold ${d.targets.length} values, expected count*steps*outputSize = ${d.count}*${d.steps}*${model.outputSize}`);
+    throw new ValidationError(`${what}: targets hold ${d.targets.length} values, expected count*steps*outputSize = ${d.count}*${d.steps}*${model.outputSize}`);
   for (const [name, arr] of [['inputs', d.inputs], ['targets', d.targets]] as const)
-    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new RangeError(`${what}: ${name}[${i}] is ${arr[i]}`);
+    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new ValidationError(`${what}: ${name}[${i}] is ${arr[i]}`);
 }
 
 /** Copies the listed samples (batch-major source) into a time-major batch buffer. */
@@ -92,13 +108,57 @@ export function evaluateMse(model: SequenceModel, data: TrainingData, batchSize 
 /**
  * Trains `model` in place on scaled data. Returns the loss history. The model's constraints are
  * applied after every step and made exact (accurate spectral norms) at the end.
+ *
+ * Divergence (a non-finite batch loss, or an epoch's training loss above `divergence.factor` times
+ * the loss of the untrained model) stops training: by default with a {@link TrainingDivergedError};
+ * with `divergence.action: 'stop'` the weights of the last sound epoch are restored and
+ * `history.diverged` says what happened.
  */
 export function train(model: SequenceModel, data: TrainingData, validation: TrainingData | null, options: TrainOptions): TrainHistory {
+  const run = trainSteps(model, data, validation, options);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link train} that gives the event loop a turn every `yieldEveryMs` milliseconds (default 50),
+ * so that signal handlers, timers and an `AbortSignal` (`options.signal`) are served during a long
+ * training. Same numbers as {@link train}, bit for bit.
+ */
+export async function trainAsync(
+  model: SequenceModel,
+  data: TrainingData,
+  validation: TrainingData | null,
+  options: TrainOptions & { yieldEveryMs?: number },
+): Promise<TrainHistory> {
+  const clock = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+  const every = options.yieldEveryMs ?? 50;
+  const run = trainSteps(model, data, validation, options);
+  let last = clock();
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    if (clock() - last >= every) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      last = clock();
+    }
+  }
+}
+
+/** Default of `divergence.factor`: an epoch loss this many times the untrained model's loss is divergence. */
+export const DIVERGENCE_FACTOR = 1e4;
+
+/** The training loop, one yield per minibatch (see {@link train} and {@link trainAsync}). */
+function* trainSteps(model: SequenceModel, data: TrainingData, validation: TrainingData | null, options: TrainOptions): Generator<void, TrainHistory, void> {
   checkData(data, model, 'training data');
   if (validation) checkData(validation, model, 'validation data');
-  if (!Number.isInteger(options.epochs) || options.epochs < 0) throw new RangeError(`epochs must be a non-negative integer, got ${options.epochs}`);
+  if (!Number.isInteger(options.epochs) || options.epochs < 0) throw new ValidationError(`epochs must be a non-negative integer, got ${options.epochs}`, { variable: 'epochs' });
   const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`batch size must be a positive integer, got ${batchSize}`, { variable: 'batchSize' });
+  const divergence = options.divergence === false ? null : { factor: options.divergence?.factor ?? DIVERGENCE_FACTOR, action: options.divergence?.action ?? 'throw' };
+  if (divergence && !(divergence.factor > 1)) throw new ValidationError(`divergence.factor must be a number > 1, got ${divergence.factor}`, { variable: 'divergence.factor' });
   const now = options.now ?? (() => Date.now() / 1000);
   const optimizer: Optimizer = createOptimizer(options.optimizer ?? {});
   const rng = new Rng(options.seed ?? 0);
@@ -107,31 +167,62 @@ export function train(model: SequenceModel, data: TrainingData, validation: Trai
   const xb = new Float64Array(bs * steps * nin), yb = new Float64Array(bs * steps * nout), dy = new Float64Array(bs * steps * nout);
   const order = new Int32Array(data.count).map((_, i) => i);
   const params = model.parameters();
-  const history: TrainHistory = { trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config() };
+  const history: TrainHistory = { trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false };
   let best = Infinity, bestWeights: Float64Array[] | null = null, sinceBest = 0;
+  // Weights after the last sound epoch, restored when training diverges.
+  const sound = divergence ? params.map((p) => Float64Array.from(p.value)) : null;
+  let initialLoss = NaN;
   const t0 = now();
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  const diverge = (epoch: number, loss: number, reason: string): TrainHistory | null => {
+    history.diverged = { epoch, loss, initialLoss, reason };
+    if (sound) params.forEach((p, i) => p.value.set(sound[i]));
+    if (divergence!.action === 'throw') throw new TrainingDivergedError(history.diverged, history);
+    return history;
+  };
+  training: for (let epoch = 0; epoch < options.epochs; epoch++) {
     const te = now();
     if (options.shuffle ?? true) rng.shuffle(order);
     let sum = 0;
     for (let from = 0; from < data.count; from += bs) {
+      if (options.signal?.aborted) {
+        history.interrupted = true;
+        if (sound) params.forEach((p, i) => p.value.set(sound[i]));
+        break training;
+      }
       const to = Math.min(data.count, from + bs), b = to - from, n = b * steps * nout;
       gatherTimeMajor(data.inputs, steps, nin, order, from, to, xb);
       gatherTimeMajor(data.targets, steps, nout, order, from, to, yb);
       model.zeroGrad();
       const y = model.forwardTimeMajor(xb, b, steps);
+      let batchSum = 0;
       for (let i = 0; i < n; i++) {
         const e = y[i] - yb[i];
-        sum += e * e;
+        batchSum += e * e;
         dy[i] = (2 * e) / n;
       }
+      if (Number.isNaN(initialLoss)) initialLoss = batchSum / n; // the untrained model's loss on the first batch
+      if (divergence && !Number.isFinite(batchSum)) {
+        diverge(epoch + 1, batchSum / n, `the loss became ${batchSum / n} in epoch ${epoch + 1}`);
+        break training;
+      }
+      sum += batchSum;
       model.backwardTimeMajor(dy.subarray(0, n), false);
       optimizer.step(params);
       model.applyConstraints();
+      yield;
     }
     const trainLoss = sum / (data.count * steps * nout);
-    if (!Number.isFinite(trainLoss)) throw new RangeError(`training diverged at epoch ${epoch + 1} (loss ${trainLoss}); lower the learning rate`);
+    if (!Number.isFinite(trainLoss) && !divergence) throw new TrainingDivergedError({ epoch: epoch + 1, loss: trainLoss, initialLoss, reason: `the loss became ${trainLoss}` }, history);
+    if (divergence && trainLoss > divergence.factor * Math.max(initialLoss, Number.MIN_VALUE)) {
+      diverge(epoch + 1, trainLoss, `the training loss ${trainLoss.toPrecision(3)} of epoch ${epoch + 1} is ${(trainLoss / initialLoss).toPrecision(2)} times the untrained model's ${initialLoss.toPrecision(3)}`);
+      break;
+    }
     const valLoss = validation ? evaluateMse(model, validation) : null;
+    if (divergence && valLoss !== null && !Number.isFinite(valLoss)) {
+      diverge(epoch + 1, valLoss, `the validation loss became ${valLoss} in epoch ${epoch + 1}`);
+      break;
+    }
+    if (sound) params.forEach((p, i) => sound[i].set(p.value));
     history.trainLoss.push(trainLoss);
     if (valLoss !== null) history.valLoss.push(valLoss);
     history.epochsRun = epoch + 1;
@@ -154,4 +245,32 @@ export function train(model: SequenceModel, data: TrainingData, validation: Trai
   model.finalizeConstraints();
   history.secondsPerEpoch = history.epochsRun > 0 ? (now() - t0) / history.epochsRun : 0;
   return history;
+}
+
+/** What {@link TrainingDivergedError} and `TrainHistory.diverged` report. */
+export interface DivergenceInfo {
+  /** 1-based epoch in which the loss diverged. */
+  epoch: number;
+  /** The offending loss (non-finite or exploding). */
+  loss: number;
+  /** Loss of the untrained model on the first minibatch (the reference of the factor). */
+  initialLoss: number;
+  /** One sentence saying what was seen. */
+  reason: string;
+}
+
+/**
+ * Training diverged (non-finite or exploding loss), usually because the learning rate is too
+ * large. A {@link ValidationError}: the user fixes it by changing the training settings. The model
+ * holds the weights of the last sound epoch; `history` has the epochs before.
+ */
+export class TrainingDivergedError extends ValidationError {
+  readonly divergence: DivergenceInfo;
+  readonly history: TrainHistory;
+  constructor(info: DivergenceInfo, history: TrainHistory) {
+    super(`training diverged at epoch ${info.epoch}: ${info.reason}; lower the learning rate`, { variable: 'learningRate' });
+    this.name = 'TrainingDivergedError';
+    this.divergence = info;
+    this.history = history;
+  }
 }

@@ -11,6 +11,7 @@ import { certifiedNorm } from '../../src/certify/spectral.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 function randomModel(kind: BuiltinModelKind, seed: number, o: { hidden: number; layers: number; inputSize: number; outputSize: number }): SequenceModel {
   const m = buildModel(kind, { ...o, seed });
@@ -235,8 +236,8 @@ test('report: norm and space are stated; steps default from metadata; ICLSTM glo
   assert.equal(q.lipschitz.upperBound, null);
   assert.match(q.lipschitz.upperBoundReason ?? '', /not globally Lipschitz/);
   assert.ok(q.lipschitz.domain !== null && Number.isFinite(q.lipschitz.domain));
-  assert.throws(() => certify(m, { steps: 0 }), RangeError);
-  assert.throws(() => certify(m, { steps: 2, local: { center: new Float64Array(3), radius: 0.1 } }), RangeError);
+  assert.throws(() => certify(m, { steps: 0 }), ValidationError);
+  assert.throws(() => certify(m, { steps: 2, local: { center: new Float64Array(3), radius: 0.1 } }), ValidationError);
 });
 
 test('local bounds shrink to the Jacobian norm at the centre as the radius goes to 0 (every kind)', () => {

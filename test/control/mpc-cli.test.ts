@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,4 +75,39 @@ test('mpc user errors: one line, exit 2', () => {
     inputScaler: null, outputScaler: null, metadata: {},
   });
   userError(run('mpc', '--model', wrong), /4 inputs/);
+});
+
+test('mpc --json: V along the true trajectory, its maximum, the stability level and the steps outside; --report draws it', () => {
+  const html = join(dir, 'mpc.html');
+  const r = run('mpc', '--model', 'first-principles', '--x0', '1.2,-60', '--json', '--report', html);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.V.length, j.x.length);
+  for (let k = 0; k < j.x.length; k++) {
+    const [x1, x2] = j.x[k];
+    assert.ok(Math.abs(j.V[k] - (1060 * x1 * x1 + 44 * x1 * x2 + 0.52 * x2 * x2)) <= 1e-9 * Math.max(1, j.V[k]));
+  }
+  assert.equal(j.maxV, Math.max(...j.V));
+  assert.equal(j.stabilityLevel, 372);
+  assert.deepEqual(j.stepsOutside, []);
+  assert.equal(j.leftStabilityRegion, false);
+  assert.equal(j.safety, 'nominal');
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<section id="mpc">/);
+  assert.match(page, /Lyapunov function V\(x\) on the true trajectory/);
+  assert.match(page, /u1\(t\) and its bounds/);
+  assert.match(page, /Every run stayed inside the stability region/);
+  // the text output shows V per step and the verdict
+  const h = run('mpc', '--model', 'first-principles', '--x0', '1.2,-60', '--steps', '3');
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /V on the true trajectory stayed below the stability level 372: max V 230/);
+  assert.match(h.stdout, /\s+V\s+status/);
+});
+
+test('mpc safety flags: bad values are usage errors', () => {
+  userError(run('mpc', '--model', 'first-principles', '--safety', 'bogus'), /--safety must be one of nominal, tightened, contractive, monitor/);
+  userError(run('mpc', '--model', 'first-principles', '--safety', 'nominal', '--error-bound', '2'), /--error-bound applies to --safety tightened only/);
+  userError(run('mpc', '--model', 'first-principles', '--safety', 'tightened', '--error-bound', '-1'), /--error-bound/);
+  userError(run('mpc', '--model', 'first-principles', '--safety', 'tightened', '--fallback', 'pray'), /--fallback must be one of/);
+  userError(run('mpc', '--model', 'first-principles', '--no-lyapunov', '--safety', 'tightened'), /needs the Lyapunov constraint/);
 });

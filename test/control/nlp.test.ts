@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SqpSolver, solveNlp, type NlpProblem, type SqpResult } from '../../src/control/nlp.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 const INF = Infinity;
@@ -287,8 +288,8 @@ test('start outside the bounds, fixed variables, iteration limit, size checks', 
   const limited = solveNlp(rosenbrock([-2, -2], [2, 2]), [-1.2, 1], { maxIterations: 3 });
   assert.equal(limited.status, 'max-iterations');
   assert.equal(limited.iterations, 3);
-  assert.throws(() => new SqpSolver(3, 0).solve(p), RangeError);
-  assert.throws(() => solveNlp({ ...p, lower: F([1, 0]), upper: F([0, 1]) }), RangeError);
+  assert.throws(() => new SqpSolver(3, 0).solve(p), ValidationError);
+  assert.throws(() => solveNlp({ ...p, lower: F([1, 0]), upper: F([0, 1]) }), ValidationError);
 });
 
 /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { QpSolver, solveQp, type QpProblem, type QpResult } from '../../src/control/qp.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 
@@ -92,7 +93,7 @@ test('infeasible QP and non-convex Hessian are reported', () => {
   assert.equal(conflicting.status, 'infeasible');
   const nc = solveQp({ n: 2, m: 0, H: F([1, 2, 2, 1]), g: F([0, 0]), A: F([]), b: F([]) });
   assert.equal(nc.status, 'not-convex');
-  assert.throws(() => solveQp({ n: 1, m: 0, H: F([1]), g: F([0]), A: F([]), b: F([]), lower: F([1]), upper: F([0]) }), RangeError);
+  assert.throws(() => solveQp({ n: 1, m: 0, H: F([1]), g: F([0]), A: F([]), b: F([]), lower: F([1]), upper: F([0]) }), ValidationError);
 });
 
 test('a solver instance is reusable and rejects mismatched sizes', () => {
@@ -103,7 +104,7 @@ test('a solver instance is reusable and rejects mismatched sizes', () => {
   close(solver.solve(p).x, [1, 2], 1e-12);
   p.b[0] = 1;
   close(solver.solve(p).x, [0, 1], 1e-12);
-  assert.throws(() => solver.solve({ ...p, m: 0 }), RangeError);
+  assert.throws(() => solver.solve({ ...p, m: 0 }), ValidationError);
 });
 
 /** Random strictly convex QP with a known feasible point, so that it is feasible by construction. */

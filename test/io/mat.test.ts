@@ -10,6 +10,7 @@ import h5wasm from 'h5wasm/node';
 import { DataError } from '../../src/io/errors.ts';
 import { listMatVariables, matFileFormat, readMatFile, readMatVariable, writeMatFile, type MatMatrix } from '../../src/io/mat.ts';
 import { haveData } from '../helpers.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 const ENERGY = fileURLToPath(new URL('../../../shared/data/energy/test_collected_data.mat', import.meta.url));
 
@@ -197,8 +198,8 @@ describe('writeMatFile / read round trip', () => {
   });
 
   it('rejects invalid names and shapes when writing', async () => {
-    await assert.rejects(writeMatFile(tmp('x.mat'), { '1bad': { rows: 1, cols: 1, data: new Float64Array(1) } }), RangeError);
-    await assert.rejects(writeMatFile(tmp('x.mat'), { A: { rows: 2, cols: 2, data: new Float64Array(3) } }), RangeError);
+    await assert.rejects(writeMatFile(tmp('x.mat'), { '1bad': { rows: 1, cols: 1, data: new Float64Array(1) } }), ValidationError);
+    await assert.rejects(writeMatFile(tmp('x.mat'), { A: { rows: 2, cols: 2, data: new Float64Array(3) } }), ValidationError);
   });
 });
 

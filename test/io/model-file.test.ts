@@ -62,3 +62,43 @@ test('loading a bad model file names the problem', () => {
   assert.throws(() => loadModel(join(dir, 'trunc.json')), /not valid JSON/);
   assert.throws(() => loadModel(join(dir, 'nope.json')), /model file not found/);
 });
+
+test('issue 9 item 11: hand-edited model files are validated (kind, activations, constraint state, scalers)', () => {
+  const model = buildModel('iclrnn', { inputSize: 2, outputSize: 1, hidden: 3, layers: 1 });
+  const path = join(dir, 'edited-good.json');
+  saveModel(path, { model, inputScaler: new MinMaxScaler({ min: [0, 0], max: [1, 2] }), outputScaler: new MinMaxScaler({ min: [0], max: [1] }), metadata: { training: { epochs: 1 } } });
+  const good = JSON.parse(readFileSync(path, 'utf8'));
+  assert.doesNotThrow(() => loadModel(path));
+  const variants: [string, (j: any) => void, RegExp][] = [
+    ['unknown kind', (j) => (j.spec.kind = 'transformer'), /field 'spec\.kind' is "transformer"; expected one of rnn, lstm, lrnn, icrnn, iclstm, iclrnn, custom/],
+    ['sigmoid head in an iclrnn', (j) => (j.spec.head[0].activation = 'sigmoid'), /spec\.head\[0\]\.activation' is 'sigmoid', but an iclrnn \(input-convex\)/],
+    ['unknown activation', (j) => (j.spec.head[0].activation = 'swish'), /spec\.head\[0\]\.activation' is "swish"/],
+    ['cell of another family', (j) => (j.spec.cells[0].activation = 'tanh'), /spec\.cells\[0\]' is a simple \(tanh\) layer, but an iclrnn is made of simple \(relu\) layers/],
+    ['no augmentation', (j) => (j.spec.augmentation = null), /spec\.augmentation' is missing/],
+    ['empty constraint state of a trained model', (j) => (j.constraintState = {}), /constraintState\.cells\.0\.kernel' is missing/],
+    ['no constraint state', (j) => delete j.constraintState, /field 'constraintState' must be an object/],
+    ['short constraint state', (j) => j.constraintState['cells.0.kernel'].pop(), /constraintState\.cells\.0\.kernel' holds \d+ numbers, expected \d+/],
+    ['foreign constraint state', (j) => (j.constraintState['cells.7.kernel'] = [1]), /constraintState\.cells\.7\.kernel' does not belong/],
+    ['scaler with min == max', (j) => (j.scalers.input.max[1] = j.scalers.input.min[1]), /scalers\.input\.max\[1\]' is 0, not above min\[1\] = 0/],
+    ['scaler with min > max', (j) => (j.scalers.output.min[0] = 5), /scalers\.output\.max\[0\]' is 1, not above min\[0\] = 5/],
+  ];
+  for (const [name, mutate, re] of variants) {
+    const j = structuredClone(good);
+    mutate(j);
+    const p = join(dir, `edited-${name.replace(/ /g, '-')}.json`);
+    writeFileSync(p, JSON.stringify(j));
+    assert.throws(() => loadModel(p), (e: unknown) => e instanceof DataError && re.test((e as Error).message) && (e as Error).message.includes(p), `${name}: ${(() => { try { loadModel(p); return 'loaded'; } catch (e) { return (e as Error).message; } })()}`);
+  }
+  // A constant feature is stored as max = min + 1 (scale 1, sklearn's rule), so trained files load.
+  const constant = MinMaxScaler.fit(Float64Array.from([3, 1, 3, 2]), 2);
+  assert.deepEqual(constant.config(), { min: [3, 1], max: [4, 2] });
+  const p = join(dir, 'constant-feature.json');
+  saveModel(p, { model, inputScaler: constant, outputScaler: null, metadata: {} });
+  assert.deepEqual(Array.from(loadModel(p).inputScaler!.transform(Float64Array.from([3, 1.5]))), [0, 0.5]);
+  // An imported model (no training metadata) may come without the power-iteration state.
+  const imported = structuredClone(good);
+  imported.constraintState = {};
+  imported.metadata = { source: { format: 'keras' } };
+  writeFileSync(join(dir, 'imported.json'), JSON.stringify(imported));
+  assert.doesNotThrow(() => loadModel(join(dir, 'imported.json')));
+});

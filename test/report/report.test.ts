@@ -75,9 +75,9 @@ test('the report is one self-contained HTML document with an <svg> per figure', 
   assert.doesNotMatch(html, /<script/i);
   assert.doesNotMatch(html, /<link|<img|<iframe|@import|@font-face|src=/i);
   for (const m of html.matchAll(/url\(([^)]*)\)/g)) assert.match(m[1], /^#/, 'only local clip-path references');
-  // figures: MSE, Lipschitz, 3 phase panels (3 default inputs), MPC phase plane + 4 time plots
+  // figures: MSE, Lipschitz, 3 phase panels (3 default inputs), MPC phase plane, V and 4 time plots
   const svgs = html.match(/<svg\b/g) ?? [];
-  assert.equal(svgs.length, 2 + 3 + 5);
+  assert.equal(svgs.length, 2 + 3 + 6);
   assert.equal(svgs.length, (html.match(/<\/svg>/g) ?? []).length);
   for (const id of ['mse', 'lipschitz', 'timing', 'phase', 'mpc', 'cells']) assert.ok(html.includes(`<section id="${id}">`), id);
   // clip-path ids are unique in the document
@@ -145,7 +145,7 @@ test('MPC section: plain arrays in, placeholder without runs, malformed runs ski
   assert.match(renderMpcSection(null), /No MPC closed-loop runs/);
   assert.match(renderMpcSection([]), /No MPC closed-loop runs/);
   const s = renderMpcSection([mpcRun('a'), { label: 'broken' } as unknown as MpcRun]);
-  assert.equal((s.match(/<svg\b/g) ?? []).length, 5);
+  assert.equal((s.match(/<svg\b/g) ?? []).length, 6);
   assert.match(s, /Skipped \(missing t\/x1\/x2\/u1\/u2 arrays\): broken/);
   assert.match(s, /<td>yes<\/td>/, 'the run settles');
   const f = renderMpcSection([{ t: Float64Array.of(0, 1), x1: [0.1, NaN], x2: [1, 2], u1: [0, 0], u2: [0, 0] }]);

@@ -16,6 +16,7 @@ import {
 } from '../../src/systems/cstr.ts';
 import { splitIndices } from '../../src/systems/split.ts';
 import { assertFiniteDataset } from '../../src/systems/dataset.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 // Raw constants of the reference table, typed in again on purpose (independent of the module).
 const CAs = 1.9537;
@@ -220,7 +221,7 @@ test('splitIndices: sizes, disjointness, determinism', () => {
   assert.deepEqual([small.train.length, small.validation.length, small.test.length], [5, 2, 3]);
   const none = splitIndices(20, 1, { testFraction: 0, validationFraction: 0 });
   assert.equal(none.train.length, 20);
-  assert.throws(() => splitIndices(-1, 1), RangeError);
+  assert.throws(() => splitIndices(-1, 1), ValidationError);
   assert.throws(() => splitIndices(10, NaN), /seed/);
   assert.throws(() => splitIndices(10, 1, { testFraction: 1 }), /testFraction/);
   assert.throws(() => splitIndices(10, 1, { validationFraction: -0.1 }), /validationFraction/);
@@ -248,8 +249,8 @@ test('property: trajectories from inside the region under bounded inputs stay fi
   );
 });
 
-test('errors: RangeError with clear messages', () => {
-  assert.throws(() => simulateCstr([NaN, 0], [0, 0]), { name: 'RangeError', message: /x0\[0\] \(x1\) must be a finite number, got NaN/ });
+test('errors: ValidationError with clear messages', () => {
+  assert.throws(() => simulateCstr([NaN, 0], [0, 0]), { name: 'ValidationError', message: /x0\[0\] \(x1\) must be a finite number, got NaN/ });
   assert.throws(() => simulateCstr([0, 0], [0, Infinity]), /u\[1\] \(u2\) must be a finite number/);
   assert.throws(() => simulateCstr([0, 0], [0, 0], { dt: 0 }), /dt must be a finite number > 0/);
   assert.throws(() => simulateCstr([0, 0], [0, 0], { steps: 2.5 }), /steps must be an integer >= 1/);
@@ -263,7 +264,7 @@ test('errors: RangeError with clear messages', () => {
   assert.throws(() => cstrDerivative(0, 0, NaN, 0), /cstrDerivative: u1 must be a finite number/);
   assert.throws(() => cstrDerivative(0, 0, 0, 0, new Float64Array(1)), /out must have length >= 2/);
   assert.throws(() => lyapunovValue(NaN, 0), /lyapunovValue: x1/);
-  assert.throws(() => generateCstrDataset({ dt: -1 }), RangeError);
+  assert.throws(() => generateCstrDataset({ dt: -1 }), ValidationError);
   // a wildly unstable step reports divergence instead of returning NaN
   assert.throws(() => simulateCstr([0, 0], [0, 0], { dt: 10, steps: 50 }), /diverged/);
 });

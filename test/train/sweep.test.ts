@@ -20,6 +20,7 @@ import {
   type SweepResults,
 } from '../../src/train/sweep.ts';
 import { smallCstr } from '../helpers.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 const config = { system: 'cstr', data: { system: 'cstr', splitSeed: 0 }, hidden: 4, layers: 1, epochs: 2, batchSize: 64, learningRate: 1e-3 };
 const models = ['iclrnn', 'rnn'];
@@ -51,11 +52,11 @@ test('cells: model x noise x seed, model-major, validated', () => {
   const cells = sweepCells(['a', 'b'], [0, 0.5], [1, 2]);
   assert.equal(cells.length, 8);
   assert.deepEqual(cells.slice(0, 3).map((c) => c.key), ['a/noise=0/seed=1', 'a/noise=0/seed=2', 'a/noise=0.5/seed=1']);
-  assert.throws(() => sweepCells([], [0], [0]), RangeError);
+  assert.throws(() => sweepCells([], [0], [0]), ValidationError);
   assert.throws(() => sweepCells(['a', 'a'], [0], [0]), /twice/);
   assert.throws(() => sweepCells(['a'], [0, -0], [0]), /twice/);
-  assert.throws(() => sweepCells(['a'], [-1], [0]), RangeError);
-  assert.throws(() => sweepCells(['a'], [0], [0.5]), RangeError);
+  assert.throws(() => sweepCells(['a'], [-1], [0]), ValidationError);
+  assert.throws(() => sweepCells(['a'], [0], [0.5]), ValidationError);
 });
 
 test('resumes after an interruption without recomputing or losing finished cells; file valid after every cell', async () => {
@@ -219,7 +220,7 @@ test('empirical Lipschitz estimate: reference protocol, deterministic, finite; r
   assert.equal(a, b, 'same seed, same estimate, whatever the batching');
   assert.ok(a > 0 && Number.isFinite(a));
   assert.equal(empiricalLipschitz(m, x, 0, 10, 5), 0);
-  assert.throws(() => empiricalLipschitz(m, x.subarray(0, 10), 7, 10, 5), RangeError);
+  assert.throws(() => empiricalLipschitz(m, x.subarray(0, 10), 7, 10, 5), ValidationError);
   // a scalar linear model y = w x has estimate |w| * (norm ratio) <= |w|; here check the bound for the
   // ICLRNN: every weight matrix has spectral norm <= 1, so a 1-layer, 1-step model is 1-Lipschitz in
   // the augmented input, i.e. <= sqrt(2) in the plain input.

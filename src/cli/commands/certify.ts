@@ -16,7 +16,6 @@ import { loadModel } from '../../io/model-file.ts';
 import type { StoredModel } from '../../io/model-format.ts';
 import { Rng } from '../../core/rng.ts';
 import { splitIndices } from '../../systems/split.ts';
-import { addCommands } from '../main.ts';
 import { loadSystem, type DataOptions } from '../systems.ts';
 import { emit, fmt, nonNegative, numberOption, positiveInt, UsageError } from '../util.ts';
 import { addDemoStage } from './demo.ts';
@@ -64,7 +63,7 @@ async function certifyCommand(file: string, f: CertifyFlags): Promise<void> {
   if (f.localInput !== undefined) {
     if (!existsSync(f.localInput)) throw new UsageError(`${f.localInput}: local input file not found`);
     const radius = numberOption('--radius', f.radius, 0, nonNegative, 'a number >= 0');
-    const inp = await readPredictInput(f.localInput, model.inputSize);
+    const inp = await readPredictInput(f.localInput, model.inputSize, '--local-input');
     if (inp.batch !== 1) throw new UsageError(`${f.localInput}: --local-input takes one sequence, got a batch of ${inp.batch}`);
     if (steps !== undefined && steps !== inp.steps) throw new UsageError(`--steps is ${steps} but the local input has ${inp.steps} steps`);
     steps = inp.steps;
@@ -96,7 +95,8 @@ async function certifyCommand(file: string, f: CertifyFlags): Promise<void> {
   emit(!!f.json, report, () => formatCertificate(report, `${file}`));
 }
 
-addCommands((program: Command) => {
+/** Registers `iclrnn certify` (listed in commands/index.ts, loaded when it runs). */
+export function registerCertify(program: Command): void {
   program
     .command('certify')
     .description('prove input convexity and bound the Lipschitz constant (empirical, attack, certified global / domain / local)')
@@ -114,7 +114,7 @@ addCommands((program: Command) => {
     .option('--no-lfr', 'skip the (slowest) recurrent dissipation bound')
     .option('--json', 'print the report as JSON')
     .action(certifyCommand);
-});
+}
 
 /** The demo's certificate: the trained ICLRNN, global, domain and a local box around a test input. */
 addDemoStage(async (ctx) => {

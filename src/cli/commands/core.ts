@@ -1,15 +1,17 @@
 /** The foundation commands: simulate, train, eval, predict, demo. */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
-import { DataError } from '../../io/errors.ts';
+import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
+import { DataError, ValidationError } from '../../io/errors.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
 import { MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
-import { fitModel, predictPhysical, testMseOf } from '../../train/pipeline.ts';
+import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.ts';
+import { skillReport, testBaselines } from '../../train/metrics.ts';
 import { loadSystem, SYSTEMS, type DataOptions, type SystemName } from '../systems.ts';
-import { emit, fmt, nonNegative, nonNegativeInt, numberOption, positive, positiveInt, progressBar, UsageError } from '../util.ts';
+import { emit, epochLines, fmt, nonNegative, nonNegativeInt, numberOption, onInterrupt, positive, positiveInt, progressBar, restoreTerminal, UsageError } from '../util.ts';
 import { runDemo } from './demo.ts';
 import { readPredictInput } from './predict-input.ts';
 
@@ -34,12 +36,24 @@ interface TrainFlags {
   optimizer?: string;
   patience?: string;
   out?: string;
+  force?: boolean;
+  keepDiverged?: boolean;
   json?: boolean;
 }
 
 /** Data options from the shared data flags. */
 export function dataOptionsFrom(f: { system: string; data?: string; inputs?: string; outputs?: string; window?: string; stride?: string; splitSeed?: string }): DataOptions {
   if (!SYSTEMS.includes(f.system as SystemName)) throw new UsageError(`--system must be one of ${SYSTEMS.join(', ')}, got '${f.system}'`);
+  // Flags that would do nothing for this system are refused (issue 9 item 13).
+  const unused: [string, unknown][] =
+    f.system === 'cstr'
+      ? [['--data', f.data], ['--inputs', f.inputs], ['--outputs', f.outputs], ['--window', f.window], ['--stride', f.stride]]
+      : f.system === 'timeseries'
+        ? []
+        : [['--inputs', f.inputs], ['--outputs', f.outputs]];
+  for (const [flag, v] of unused)
+    if (v !== undefined)
+      throw new UsageError(`${flag} does not apply to --system ${f.system} (${f.system === 'cstr' ? 'the CSTR data are simulated with the reference protocol' : `the ${f.system} data set has fixed columns`}); remove it`, { flag });
   const list = (v?: string) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
   return {
     system: f.system as SystemName,
@@ -64,7 +78,8 @@ export function addDataFlags(c: Command): Command {
 }
 
 async function trainCommand(f: TrainFlags): Promise<void> {
-  if (!f.out) throw new UsageError('--out MODEL.json is required');
+  if (!f.out) throw new UsageError('--out MODEL.json is required', { flag: '--out' });
+  checkOutputPath(f.out, { flag: '--out', kind: 'model', force: f.force });
   if (!MODEL_KINDS.includes(f.model as BuiltinModelKind)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(', ')}, got '${f.model}'`);
   const kind = f.model as BuiltinModelKind;
   const dataOptions = dataOptionsFrom(f);
@@ -83,15 +98,43 @@ async function trainCommand(f: TrainFlags): Promise<void> {
   const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 0, positiveInt, 'a positive integer');
   const dataset = await loadSystem(dataOptions);
   const bar = progressBar(epochs, `train ${kind}`);
-  const result = fitModel(dataset, {
-    kind, hidden, layers, epochs, batchSize, learningRate, noise, seed, optimizer,
-    splitSeed: dataOptions.splitSeed,
-    spectral: { k, mode },
-    earlyStopping: patience ? { patience } : undefined,
-    onEpoch: (i) => bar.update(i.epoch, { info: `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}` }),
+  const lines = epochLines(`train ${kind}`, epochs);
+  // Ctrl-C / SIGTERM: stop after the running minibatch (training yields to the event loop), say so.
+  const abort = new AbortController();
+  let signal: 'SIGINT' | 'SIGTERM' | null = null;
+  const release = onInterrupt((s) => {
+    signal = s;
+    abort.abort();
   });
-  bar.stop();
+  let result: Awaited<ReturnType<typeof fitModelAsync>>;
+  try {
+    result = await fitModelAsync(dataset, {
+      kind, hidden, layers, epochs, batchSize, learningRate, noise, seed, optimizer,
+      splitSeed: dataOptions.splitSeed,
+      spectral: { k, mode },
+      earlyStopping: patience ? { patience } : undefined,
+      divergence: { action: 'stop' },
+      signal: abort.signal,
+      onEpoch: (i) => {
+        const info = `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}`;
+        bar.update(i.epoch, { info });
+        lines(i.epoch, info);
+      },
+    });
+  } finally {
+    release();
+    bar.stop();
+  }
   const h = result.history;
+  if (signal !== null) {
+    restoreTerminal();
+    process.stderr.write(`iclrnn: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} at epoch ${h.epochsRun + 1} of ${epochs}; nothing was saved (${f.out} not written); rerun the command to train again\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }
+  for (const w of result.warnings) process.stderr.write(`iclrnn: warning: ${w.message}\n`);
+  const diverged = h.diverged;
+  if (diverged && !f.keepDiverged)
+    throw new ValidationError(`training diverged at epoch ${diverged.epoch}: ${diverged.reason}; lower --lr (now ${learningRate}); no model saved (--keep-diverged keeps the last sound weights)`, { flag: '--lr' });
   const summary = {
     model: kind,
     system: dataOptions.system,
@@ -99,6 +142,10 @@ async function trainCommand(f: TrainFlags): Promise<void> {
     trainLoss: h.trainLoss.at(-1) ?? null,
     valLoss: h.valLoss.at(-1) ?? null,
     testMse: result.testMse,
+    baseline: result.baselines.kind,
+    baselineMse: result.baselineMse,
+    skill: result.skill,
+    meanPredictorMse: result.baselines.meanMse,
     secondsPerEpoch: h.secondsPerEpoch,
     noise,
     seed,
@@ -107,6 +154,8 @@ async function trainCommand(f: TrainFlags): Promise<void> {
     parameters: result.model.parameterCount(),
     spectralMode: kind === 'iclrnn' ? mode : null,
     stoppedEarly: h.stoppedEarly,
+    diverged: diverged !== null,
+    warnings: result.warnings.map((w) => w.message),
     out: f.out,
   };
   saveModel(f.out, {
@@ -116,18 +165,27 @@ async function trainCommand(f: TrainFlags): Promise<void> {
     metadata: {
       system: dataOptions.system,
       data: { ...dataOptions },
-      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers },
+      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
       seed,
-      metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
+      metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, baselineMse: result.baselineMse, skill: result.skill, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
     },
   });
   emit(!!f.json, summary, () =>
     [
       `trained ${kind} on ${dataOptions.system}: ${h.epochsRun} epochs, ${fmt(h.secondsPerEpoch)} s/epoch`,
       `  train loss ${fmt(summary.trainLoss)}  validation loss ${fmt(summary.valLoss)}  test MSE ${fmt(result.testMse)}`,
+      `  ${skillLine(result.baselines.kind, result.baselineMse, result.skill, result.baselines.meanMse)}`,
       `  saved ${f.out}`,
     ].join('\n'),
   );
+  if (diverged)
+    throw new ValidationError(`training diverged at epoch ${diverged.epoch}: ${diverged.reason}; lower --lr (now ${learningRate}); the weights of epoch ${diverged.epoch - 1} were saved to ${f.out} (--keep-diverged)`, { flag: '--lr' });
+}
+
+/** One line putting the test MSE beside the naive forecast (skill < 1: better than it) and the mean predictor. */
+function skillLine(kind: string, baselineMse: number | null, skill: number | null, meanMse: number): string {
+  const naive = baselineMse === null ? 'no naive baseline (no target is among the inputs)' : `${kind} baseline MSE ${fmt(baselineMse)}, skill (test / baseline) ${fmt(skill)}`;
+  return `${naive}; mean predictor MSE ${fmt(meanMse)}`;
 }
 
 /** Registers simulate, train, eval, predict and demo. */
@@ -137,9 +195,15 @@ export function registerCore(program: Command): void {
     .description('generate a data set from a simulated plant (cstr)')
     .argument('<system>', 'system to simulate (cstr)')
     .option('--out <file>', 'write the data set (.csv or .json)')
+    .option('--force', 'replace --out even when it is not an iclrnn data set')
     .option('--json', 'print a JSON summary')
-    .action(async (system: string, f: { out?: string; json?: boolean }) => {
+    .action(async (system: string, f: { out?: string; force?: boolean; json?: boolean }) => {
       if (system !== 'cstr') throw new UsageError(`simulate supports 'cstr' only, got '${system}'`);
+      if (f.out) {
+        const ext = extname(f.out).toLowerCase();
+        if (ext !== '.json' && ext !== '.csv') throw new UsageError(`--out must end in .csv or .json, got '${f.out}'`, { flag: '--out' });
+        checkOutputPath(f.out, { flag: '--out', kind: 'dataset', force: f.force });
+      }
       const d = generateCstrDataset();
       if (f.out) {
         const ext = extname(f.out).toLowerCase();
@@ -177,6 +241,8 @@ export function registerCore(program: Command): void {
       .option('--optimizer <name>', 'adam or sgd', 'adam')
       .option('--patience <n>', 'early stopping patience (epochs)')
       .option('--out <file>', 'model file to write')
+      .option('--force', 'replace --out even when it is not an iclrnn model file')
+      .option('--keep-diverged', 'save the model even when training diverged (the weights of the last sound epoch; the exit status stays 2)')
       .option('--json', 'print a JSON summary'),
   ).action(trainCommand);
 
@@ -203,7 +269,12 @@ export function registerCore(program: Command): void {
     });
     const dataset = await loadSystem(opts);
     const testMse = testMseOf(stored, dataset, opts.splitSeed);
-    emit(!!f.json, { model: stored.model.spec.kind, system: opts.system, testMse }, () => `${file}: test MSE ${fmt(testMse, 4)} on ${opts.system}`);
+    const sk = skillReport(testMse, testBaselines(dataset, opts.splitSeed, stored.outputScaler));
+    emit(
+      !!f.json,
+      { model: stored.model.spec.kind, system: opts.system, testMse, baseline: sk.kind, baselineMse: sk.baselineMse, skill: sk.skill, meanPredictorMse: sk.meanMse },
+      () => `${file}: test MSE ${fmt(testMse, 4)} on ${opts.system}\n  ${skillLine(sk.kind, sk.baselineMse, sk.skill, sk.meanMse)}`,
+    );
   });
 
   program
@@ -230,9 +301,17 @@ export function registerCore(program: Command): void {
     .description('generate CSTR data, train an ICLRNN for about a minute, evaluate and save it')
     .option('--out-dir <dir>', 'where to write the model and report', 'iclrnn-demo')
     .option('--seconds <s>', 'training time budget', '60')
+    .option('--force', 'replace files in --out-dir that are not iclrnn files of the same kind')
     .option('--json', 'print a JSON summary')
-    .action(async (f: { outDir: string; seconds: string; json?: boolean }) => {
-      await runDemo({ outDir: f.outDir, seconds: numberOption('--seconds', f.seconds, 60, positive, 'a positive number'), json: !!f.json });
+    .action(async (f: { outDir: string; seconds: string; force?: boolean; json?: boolean }) => {
+      const seconds = numberOption('--seconds', f.seconds, 60, positive, 'a positive number');
+      // Where the demo writes, checked before any work (issue 9 items 1 and 2).
+      checkOutputDirectory(f.outDir, { flag: '--out-dir' });
+      if (existsSync(f.outDir)) {
+        checkOutputPath(join(f.outDir, 'model.json'), { flag: '--out-dir', kind: 'model', force: f.force });
+        checkOutputPath(join(f.outDir, 'report.html'), { flag: '--out-dir', kind: 'report', force: f.force });
+      }
+      await runDemo({ outDir: f.outDir, seconds, json: !!f.json });
     });
 }
 
@@ -247,6 +326,8 @@ export function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new DataError(`${path}: not valid JSON (${(e as Error).message})`, { file: path });
+    // JSON.parse quotes the text around the error: keep the message printable and short.
+    const why = (e as Error).message.replace(/[^\x20-\x7e]/g, '?').slice(0, 160);
+    throw new DataError(`${path}: not valid JSON (${why})`, { file: path });
   }
 }

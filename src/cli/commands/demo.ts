@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { saveModel } from '../../io/model-file.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
-import { fitModel } from '../../train/pipeline.ts';
-import { emit, fmt, progressBar } from '../util.ts';
+import { fitModelAsync, type fitModel } from '../../train/pipeline.ts';
+import { emit, epochLines, fmt, onInterrupt, progressBar, restoreTerminal } from '../util.ts';
 
 export interface DemoOptions {
   outDir: string;
@@ -35,21 +35,42 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const dataset = generateCstrDataset();
   const maxEpochs = 1000;
   const bar = progressBar(Math.ceil(o.seconds), 'demo: training ICLRNN');
+  const progressLines = epochLines('demo: training ICLRNN', maxEpochs);
   const t0 = Date.now();
-  const result = fitModel(dataset, {
-    kind: 'iclrnn',
-    hidden: 64,
-    layers: 2,
-    epochs: maxEpochs,
-    learningRate: 3e-3,
-    seed: 0,
-    onEpoch: (i) => {
-      const elapsed = (Date.now() - t0) / 1000;
-      bar.update(Math.min(Math.ceil(o.seconds), Math.round(elapsed)), { info: `epoch ${i.epoch} val ${fmt(i.valLoss)}` });
-      return elapsed < o.seconds;
-    },
+  // Ctrl-C / SIGTERM during training: stop, restore the terminal, say so (training yields to the event loop).
+  const abort = new AbortController();
+  let signal: 'SIGINT' | 'SIGTERM' | null = null;
+  const release = onInterrupt((s) => {
+    signal = s;
+    abort.abort();
   });
-  bar.stop();
+  let result: Awaited<ReturnType<typeof fitModelAsync>>;
+  try {
+    result = await fitModelAsync(dataset, {
+      kind: 'iclrnn',
+      hidden: 64,
+      layers: 2,
+      epochs: maxEpochs,
+      learningRate: 3e-3,
+      seed: 0,
+      signal: abort.signal,
+      onEpoch: (i) => {
+        const elapsed = (Date.now() - t0) / 1000;
+        bar.update(Math.min(Math.ceil(o.seconds), Math.round(elapsed)), { info: `epoch ${i.epoch} val ${fmt(i.valLoss)}` });
+        progressLines(i.epoch, `(${Math.round(elapsed)} of ${o.seconds} s) val ${fmt(i.valLoss)}`);
+        return elapsed < o.seconds;
+      },
+    });
+  } finally {
+    release();
+    bar.stop();
+  }
+  if (signal !== null) {
+    restoreTerminal();
+    process.stderr.write(`iclrnn: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} while training (epoch ${result.history.epochsRun + 1}); nothing was saved; rerun the demo to start again\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }
+  for (const w of result.warnings) process.stderr.write(`iclrnn: warning: ${w.message}\n`);
   const modelPath = join(o.outDir, 'model.json');
   saveModel(modelPath, {
     model: result.model,

@@ -1,4 +1,5 @@
 /** Reads the `--input` of `iclrnn predict`: JSON X (one sequence or a batch) or a .mat variable U. */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../../io/errors.ts';
 import { readJsonFile } from './core.ts';
@@ -26,9 +27,52 @@ function rowsToArray(file: string, rows: unknown, features: number, path: string
   return rows.length;
 }
 
-/** Parses a predict input file into batch-major sequences. */
-export async function readPredictInput(file: string, features: number): Promise<PredictInput> {
-  if (extname(file).toLowerCase() === '.mat') {
+/** What `--input` accepts, for messages. */
+export const PREDICT_INPUT_TYPES = '.json ({"X": [[...], ...]} one sequence, or {"X": [[[...]]]} a batch) or .mat (variable U, time x features)';
+
+/** The kind of a file from its first bytes: 'json' (text starting with '{' or '['), a known binary format, or null. */
+function sniff(file: string): { kind: 'json' | 'hdf5' | 'mat5' | 'zip' | 'binary' | 'text'; what: string } {
+  let head: Buffer;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      head = Buffer.alloc(512);
+      head = head.subarray(0, readSync(fd, head, 0, 512, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+  }
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return { kind: 'hdf5', what: 'an HDF5 file' };
+  if (head.subarray(0, 6).toString('latin1') === 'MATLAB') {
+    // v7.3 MAT files are HDF5 with a 512-byte MATLAB header; v5 ones start with the same text.
+    return { kind: 'mat5', what: 'a MATLAB file' };
+  }
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) return { kind: 'zip', what: 'a zip archive (a .keras model?)' };
+  if (head.includes(0)) return { kind: 'binary', what: 'a binary file' };
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return { kind: 'json', what: 'JSON' };
+  return { kind: 'text', what: 'a text file that is not JSON' };
+}
+
+/**
+ * Parses a predict input file into batch-major sequences. `.mat` files are read as MAT (variable
+ * U); `.json` (or a file without extension that holds JSON) as {"X": ...}; anything else is
+ * refused with one line naming the supported types (`flag` names the option in the message).
+ */
+export async function readPredictInput(file: string, features: number, flag = '--input'): Promise<PredictInput> {
+  const ext = extname(file).toLowerCase();
+  const found = sniff(file);
+  const refuse = (why: string): never => {
+    throw new DataError(`${file}: ${why}; ${flag} takes ${PREDICT_INPUT_TYPES}`, { file, flag });
+  };
+  if (ext === '.mat') {
+    if (found.kind !== 'hdf5' && found.kind !== 'mat5') refuse(`has the extension .mat but is ${found.what}`);
+  } else if (ext === '.json' || ext === '') {
+    if (found.kind !== 'json') refuse(ext === '' ? `is ${found.what}` : `has the extension .json but is ${found.what}`);
+  } else refuse(`unsupported input type '${ext}' (${found.what})`);
+  if (ext === '.mat') {
     const { readMatVariable } = await import('../../io/mat.ts');
     const u = await readMatVariable(file, 'U');
     if (u.cols === features) return { x: Float64Array.from(u.data), batch: 1, steps: u.rows, batched: false };

@@ -6,44 +6,60 @@
  * Also adds the report stage to `iclrnn demo`.
  */
 import type { Command } from 'commander';
+import { ValidationError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
 import type { SequenceModel } from '../../nn/model.ts';
 import { MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
 import { renderReport, reportRowsFromSweep, type MpcRun, type ReportRow } from '../../report/html.ts';
 import { cstrPhasePortraits, type PhasePortraitGroup } from '../../report/phase.ts';
+import { cstrMpcRuns } from '../../report/mpc-runs.ts';
 import type { SequenceDataset } from '../../systems/dataset.ts';
 import { fitModel, type ScaledModel } from '../../train/pipeline.ts';
 import {
   cellKey,
+  doneCellResult,
   empiricalLipschitz,
+  failedCellResult,
   initSweepResults,
+  recordCell,
   runSweep,
+  sweepCells,
   SweepConfigMismatchError,
   SweepFormatError,
+  parseSweepResults,
   type SweepCellMetrics,
+  type SweepCellResult,
+  type SweepOutcome,
   type SweepConfig,
   type SweepLipschitz,
   type SweepResults,
 } from '../../train/sweep.ts';
 import type { TrainingData } from '../../train/trainer.ts';
-import { addCommands } from '../main.ts';
 import { loadSystem, SYSTEMS } from '../systems.ts';
 import { emit, fmt, nonNegativeInt, numberList, numberOption, positive, positiveInt, progressBar, UsageError } from '../util.ts';
 import { addDataFlags, dataOptionsFrom, readJsonFile } from './core.ts';
 import { addDemoStage } from './demo.ts';
-import { certify } from '../../certify/certify.ts';
+import { CellRunner, CellRunnerStopped } from '../sweep-cell-runner.ts';
+import { fileSha256, LIPSCHITZ_EPS, lipschitzOf, modelFileNameOf } from '../sweep-cell.ts';
+import { readSweepFile, saveSweepResults } from '../sweep-store.ts';
+import { jobIdOf, SWEEP_JOB_FORMAT, SWEEP_JOB_VERSION, type SweepJobPayload, type SweepJobResult } from '../../train/distributed/payload.ts';
+import { sweepIdOf } from '../../train/distributed/sweep-id.ts';
+import { sweepProgress } from '../sweep-progress.ts';
 
 /** Default model order of the sweep (the issue's). */
 export const SWEEP_DEFAULT_MODELS: readonly BuiltinModelKind[] = ['iclrnn', 'icrnn', 'lrnn', 'rnn', 'lstm', 'iclstm'];
 export const SWEEP_DEFAULT_NOISE: readonly number[] = [0, 0.3, 0.6, 0.9];
-/** Perturbation size of the reference Lipschitz protocol. */
-const LIPSCHITZ_EPS = 1e-4;
 
 interface SweepFlags {
-  system: string;
+  system?: string;
+  queue?: string | true;
+  queueName?: string;
+  attempts?: string;
+  retryDelay?: string;
   models?: string;
   noise?: string;
   epochs?: string;
@@ -68,35 +84,7 @@ interface SweepFlags {
 }
 
 
-/** A scaled model's certified Lipschitz upper bound; null with a reason when none is available. */
-function certifiedUpperBound(model: SequenceModel, steps: number): { value: number | null; reason: string | null } {
-  const report = certify(model, { steps, attack: false, jensen: false, domainBound: false, sampleCount: 1 });
-  return { value: report.lipschitz.upperBound, reason: report.lipschitz.upperBoundReason };
-}
-
-/** Empirical estimate (reference protocol) on the scaled test inputs, plus the certified bound. */
-export function lipschitzOf(model: SequenceModel, test: TrainingData, samples: number, seed: number): SweepLipschitz {
-  const out: SweepLipschitz = { empirical: null, upperBound: null, method: 'reference-perturbation', eps: LIPSCHITZ_EPS, samples: 0, reason: null };
-  const reasons: string[] = [];
-  try {
-    const n = samples > 0 ? Math.min(samples, test.count) : test.count;
-    out.samples = n;
-    const v = empiricalLipschitz(model, test.inputs, n, test.steps, seed, { eps: LIPSCHITZ_EPS });
-    if (Number.isFinite(v)) out.empirical = v;
-    else reasons.push(`empirical estimate is ${v}`);
-  } catch (e) {
-    reasons.push(`empirical estimate failed: ${(e as Error).message}`);
-  }
-  try {
-    const b = certifiedUpperBound(model, test.steps);
-    out.upperBound = b.value;
-    if (b.reason) reasons.push(b.reason);
-  } catch (e) {
-    reasons.push(`upper bound failed: ${(e as Error).message}`);
-  }
-  out.reason = reasons.length ? reasons.join('; ') : null;
-  return out;
-}
+export { lipschitzOf };
 
 function parseModels(v: string | undefined): BuiltinModelKind[] {
   if (v === undefined) return [...SWEEP_DEFAULT_MODELS];
@@ -130,11 +118,15 @@ function readResultsFile(out: string): unknown {
 }
 
 async function sweepCommand(f: SweepFlags): Promise<void> {
+  if (f.system === undefined) throw new UsageError("required option '--system <name>' not specified", { flag: '--system' });
   if (!f.out) throw new UsageError('--out RESULTS.json is required');
   if (f.report !== undefined && resolve(f.report) === resolve(f.out)) throw new UsageError('--report and --out must be different files');
+  // Output paths checked before any work (issue 9 item 1); an existing --out is resumed (its format is checked below).
+  checkOutputPath(f.out, { flag: '--out', kind: 'sweep-results', force: true });
+  if (f.report !== undefined) checkOutputPath(f.report, { flag: '--report', kind: 'report', forceFlag: null });
   const models = parseModels(f.models);
   const noise = parseNoise(f.noise);
-  const dataOptions = dataOptionsFrom(f);
+  const dataOptions = dataOptionsFrom({ ...f, system: f.system });
   const epochs = numberOption('--epochs', f.epochs, 200, nonNegativeInt, 'a non-negative integer');
   const nSeeds = numberOption('--seeds', f.seeds, 1, positiveInt, 'a positive integer');
   const firstSeed = numberOption('--seed', f.seed, 0, Number.isInteger, 'an integer');
@@ -172,70 +164,163 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
     if (e instanceof SweepFormatError) throw new UsageError(`${f.out}: ${e.message}`);
     throw e;
   }
-  const pending = models.flatMap((m) => noise.flatMap((n) => seeds.map((s) => ({ m, n, s })))).filter(
-    ({ m, n, s }) => start.cells[cellKey(m, n, s)]?.status !== 'done',
-  );
-  const dataset: SequenceDataset | null = pending.length ? await loadSystem(dataOptions) : null;
-  const modelsDir = modelsDirOf(f.out);
-  const total = models.length * noise.length * seeds.length;
-  const bar = progressBar(Math.max(1, total * Math.max(1, epochs)), `sweep ${dataOptions.system}`);
-  let base = 0;
+  if (portraitNoise !== undefined) {
+    const flag = { flag: '--portrait-noise' };
+    if (f.report === undefined) throw new UsageError('--portrait-noise only chooses the models of the report\'s phase portraits: add --report FILE, or drop --portrait-noise', flag);
+    if (dataOptions.system !== 'cstr') throw new UsageError(`--portrait-noise: phase portraits are drawn for --system cstr only, not ${dataOptions.system}`, flag);
+    if (!start.noise.includes(portraitNoise)) throw new UsageError(`--portrait-noise ${portraitNoise} is not a noise level of this sweep (${start.noise.join(', ')})`, flag);
+  }
+  const queueUrl = f.queue === undefined ? undefined : f.queue === true ? process.env.ICLRNN_REDIS_URL || null : f.queue;
+  if (queueUrl === null) throw new UsageError('--queue without a URL needs ICLRNN_REDIS_URL=redis://HOST:PORT[/DB] in the environment', { flag: '--queue' });
+  const attempts = numberOption('--attempts', f.attempts, 3, positiveInt, 'a positive integer');
+  const retryDelay = numberOption('--retry-delay', f.retryDelay, 2, (x) => x >= 0, 'a number of seconds >= 0');
+  if (queueUrl === undefined && (f.attempts !== undefined || f.retryDelay !== undefined || f.queueName !== undefined))
+    throw new UsageError(`${f.attempts !== undefined ? '--attempts' : f.retryDelay !== undefined ? '--retry-delay' : '--queue-name'} only applies with --queue`);
 
-  const outcome = await runSweep({
+  // The data file of file-based systems: present here, and identified by its SHA-256 (workers check it).
+  let dataSha256: string | null = null;
+  if (dataOptions.data !== undefined) {
+    if (!existsSync(dataOptions.data)) throw new UsageError(`${dataOptions.data}: data file not found`, { flag: '--data' });
+    dataSha256 = fileSha256(dataOptions.data);
+  }
+  const out = f.out;
+  const modelsDir = modelsDirOf(out);
+  const sweepId = sweepIdOf(config);
+  const jobOf = (cell: { key: string; model: string; noise: number; seed: number }): SweepJobPayload => ({
+    format: SWEEP_JOB_FORMAT,
+    version: SWEEP_JOB_VERSION,
+    sweepId,
     config,
-    models,
-    noise,
-    seeds,
-    results: existing,
-    save: (r) => writeFileAtomic(f.out!, JSON.stringify(r, null, 1) + '\n'),
-    runCell: (cell) => {
-      const kind = cell.model as BuiltinModelKind;
-      const t0 = performance.now();
-      const r = fitModel(dataset!, {
-        kind, hidden, layers, epochs, batchSize, learningRate, noise: cell.noise, seed: cell.seed,
-        splitSeed: dataOptions.splitSeed,
-        spectral: { k: 1, mode: 'projection' },
-        onEpoch: (i) => bar.update(base + i.epoch, { info: `${kind} σ=${cell.noise} seed ${cell.seed} epoch ${i.epoch}/${i.epochs} val ${fmt(i.valLoss)}` }),
+    cell: { key: cell.key, model: cell.model, noise: cell.noise, seed: cell.seed },
+    dataSha256,
+    saveModels,
+  });
+  /** Writes a finished cell's model file (atomically) and returns its metrics as recorded. */
+  const recordModel = (cell: { model: string; noise: number; seed: number }, r: SweepJobResult): SweepCellMetrics => {
+    const metrics: SweepCellMetrics = { ...r.metrics, modelFile: null };
+    if (r.modelText !== null) {
+      const path = join(modelsDir, modelFileNameOf(cell));
+      writeFileAtomic(path, r.modelText);
+      metrics.modelFile = relative(dirname(resolve(out)), resolve(path));
+    }
+    return metrics;
+  };
+  /** Saves under the results file's lock, merged with what other runs wrote meanwhile. */
+  let saved: SweepResults = start;
+  const save = async (r: SweepResults) => {
+    try {
+      saved = await saveSweepResults(out, r);
+    } catch (e) {
+      if (e instanceof SweepConfigMismatchError) throw new UsageError(`${out}: another sweep with a different configuration wrote this file meanwhile (${e.message})`);
+      throw e;
+    }
+  };
+  const plan = sweepCells(models, noise, seeds);
+  const label = `sweep ${dataOptions.system}`;
+  const doneAtStart = plan.filter((c) => start.cells[c.key]?.status === 'done').length;
+  const progress = sweepProgress(label, plan.length, doneAtStart);
+
+  // Ctrl-C / SIGTERM: stop at once; every finished cell is already in the results file.
+  let stopping = false;
+  const runner = new CellRunner();
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    abort.abort();
+    void runner.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interrupted = (): never => {
+    progress.stop();
+    const finished = plan.filter((c) => saved.cells[c.key]?.status === 'done').length;
+    process.stderr.write(
+      `iclrnn: interrupted: ${finished} of ${plan.length} cells of this sweep are finished and saved in ${out}${saveModels ? ` (models in ${modelsDir})` : ''}; ` +
+        (queueUrl ? 'the queued cells stay on the queue for the workers; rerun the same command to collect them\n' : 'rerun the same command to resume\n'),
+    );
+    process.exit(130);
+  };
+
+  let outcome: SweepOutcome;
+  try {
+    if (queueUrl === undefined) {
+      outcome = await runSweep({
+        config,
+        models,
+        noise,
+        seeds,
+        results: existing,
+        save,
+        runCell: async (cell) => {
+          const r = await runner.run(jobOf(cell), (e) => progress.running([{ key: cell.key, fraction: e.epochs ? e.epoch / e.epochs : 1 }]));
+          return recordModel(cell, r);
+        },
+        onCellError: (e) => ((e instanceof ValidationError || e instanceof RangeError) && /diverged/.test(e.message) ? 'record' : 'throw'),
+        onCell: (ev) => {
+          if (ev.outcome !== 'skipped' && ev.result) progress.cell(ev.result, ev.done);
+        },
       });
-      const trainSeconds = (performance.now() - t0) / 1000;
-      const lipschitz = lipschitzOf(r.model, r.data.test, lipschitzSamples, cell.seed + 7);
-      const h = r.history;
-      let modelFile: string | null = null;
-      if (saveModels) {
-        const path = join(modelsDir, `${kind}_noise${cell.noise}_seed${cell.seed}.json`);
-        saveModel(path, {
-          model: r.model,
-          inputScaler: r.inputScaler,
-          outputScaler: r.outputScaler,
-          metadata: {
-            system: dataOptions.system,
-            data: { ...dataOptions },
-            training: { epochs, batchSize, learningRate, optimizer: 'adam', noise: cell.noise, spectralMode: 'projection', k: 1, patience: null, hidden, layers },
-            seed: cell.seed,
-            metrics: { trainLoss: h.trainLoss.at(-1) ?? null, valLoss: h.valLoss.at(-1) ?? null, testMse: r.testMse, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
-          },
-        });
-        modelFile = relative(dirname(resolve(f.out!)), resolve(path));
-      }
-      const metrics: SweepCellMetrics = {
-        testMse: r.testMse,
-        lipschitz,
-        trainSeconds,
-        secondsPerEpoch: h.secondsPerEpoch,
-        epochsRun: h.epochsRun,
-        trainLoss: h.trainLoss.at(-1) ?? null,
-        valLoss: h.valLoss.at(-1) ?? null,
-        parameters: r.model.parameterCount(),
-        modelFile,
-      };
-      return metrics;
-    },
-    onCellError: (e) => (e instanceof RangeError && /diverged/.test(e.message) ? 'record' : 'throw'),
-    onCell: (ev) => {
-      base = ev.done * Math.max(1, epochs);
-      bar.update(base, { info: `${ev.cell.model} σ=${ev.cell.noise} seed ${ev.cell.seed} ${ev.outcome}` });
-    },
-  }).finally(() => bar.stop());
+    } else {
+      outcome = await coordinate(queueUrl, f.queue === true ? 'ICLRNN_REDIS_URL' : '--queue');
+    }
+  } catch (e) {
+    if (stopping || e instanceof CellRunnerStopped) interrupted();
+    throw e;
+  } finally {
+    progress.stop();
+    await runner.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (stopping) interrupted();
+  outcome.results = saved;
+
+  /** The distributed sweep: enqueue the pending cells, record each result as it arrives. */
+  async function coordinate(url: string, flag: string): Promise<SweepOutcome> {
+    const { checkRedis, coordinateSweep, parseQueueUrl } = await import('../../train/distributed/queue.ts');
+    const connection = parseQueueUrl(url, flag);
+    await checkRedis(connection);
+    const now = () => new Date().toISOString();
+    const results = start;
+    results.updatedAt = now();
+    await save(results);
+    const cells: (SweepCellResult | null)[] = plan.map((c) => (saved.cells[c.key]?.status === 'done' ? saved.cells[c.key] : null));
+    const res: SweepOutcome = { results, cells, ran: 0, skipped: cells.filter((c) => c !== null).length, failed: 0, total: plan.length };
+    const pending = plan.filter((c) => cells[c.index] === null);
+    let done = res.skipped;
+    progress.note(`${label}: ${pending.length} of ${plan.length} cells queued on ${connection.display} (sweep ${sweepId}, queue ${f.queueName ?? 'iclrnn-sweep'})`);
+    const byKey = new Map(plan.map((c) => [c.key, c]));
+    const put = async (result: SweepCellResult) => {
+      recordCell(results, result);
+      results.updatedAt = now();
+      await save(results);
+      const cell = byKey.get(result.key)!;
+      res.cells[cell.index] = result;
+      done++;
+      progress.cell(result, done);
+    };
+    await coordinateSweep({
+      connection,
+      queueName: f.queueName,
+      sweepId,
+      jobs: pending.map(jobOf),
+      attempts,
+      backoffMs: retryDelay * 1000,
+      onResult: async (job, r) => {
+        res.ran++;
+        await put(doneCellResult(job.cell, recordModel(job.cell, r), now()));
+      },
+      onFailed: async (job, message) => {
+        res.failed++;
+        await put(failedCellResult(job.cell, message, now()));
+      },
+      onProgress: (p) => progress.running(p.active),
+      log: (line) => progress.note(`${label}: ${line}`),
+      signal: abort.signal,
+    });
+    return res;
+  }
 
   let reportPath: string | null = null;
   if (f.report) {
@@ -278,6 +363,7 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
       lines.push(
         `  ${c.model.padEnd(7)} ${String(c.noise).padStart(5)} ${String(c.seed).padStart(4)} ${(c.status === 'failed' ? 'failed' : fmt(c.testMse)).padStart(10)} ${fmt(c.lipschitz).padStart(10)} ${(c.trainSeconds === null ? '-' : `${fmt(c.trainSeconds)} s`).padStart(8)}`,
       );
+    for (const c of cells) if (c.status === 'failed') lines.push(`  failed: ${c.model} σ=${c.noise} seed ${c.seed}: ${c.error ?? 'unknown error'}`);
     lines.push(`  results: ${f.out}${saveModels ? ` (models in ${modelsDir})` : ''}`);
     if (reportPath) lines.push(`  report: ${reportPath}`);
     return lines.join('\n');
@@ -294,6 +380,7 @@ export function writeSweepReport(results: SweepResults, resultsPath: string, rep
   const system = typeof results.config.system === 'string' ? results.config.system : undefined;
   const notes: string[] = [];
   const groups: PhasePortraitGroup[] = [];
+  const mpcModels: { label: string; model: ScaledModel }[] = [];
   if (system === 'cstr') {
     const done = Object.values(results.cells).filter((c) => c.status === 'done' && typeof c.modelFile === 'string');
     const levels = [...new Set(done.map((c) => c.noise))].sort((a, b) => a - b);
@@ -306,6 +393,7 @@ export function writeSweepReport(results: SweepResults, resultsPath: string, rep
         try {
           const stored: ScaledModel = loadModel(resolve(dirname(resolve(resultsPath)), cell.modelFile as string));
           groups.push({ label: `${m} (σ = ${level}, seed ${cell.seed})`, panels: cstrPhasePortraits(stored) });
+          mpcModels.push({ label: `${m} (σ = ${level})`, model: stored });
         } catch (e) {
           notes.push(`phase portrait of ${m} at σ = ${level} skipped: ${(e as Error).message}`);
         }
@@ -313,6 +401,8 @@ export function writeSweepReport(results: SweepResults, resultsPath: string, rep
       if (!groups.length && !notes.length) notes.push(`no saved models at σ = ${level} for phase portraits`);
     } else if (Object.keys(results.cells).length) notes.push('no saved model files: phase portraits skipped (run without --no-save-models)');
   }
+  const mpc = mpcModels.length ? cstrMpcRuns(mpcModels) : null; // closed loops of the saved CSTR models (H1, issue 9 item 3)
+  if (mpc) notes.push(...mpc.errors);
   const epochs = results.config.epochs;
   const html = renderReport({
     title: `iclrnn sweep: ${system ?? 'unknown system'}`,
@@ -322,7 +412,8 @@ export function writeSweepReport(results: SweepResults, resultsPath: string, rep
     config: results.config,
     rows,
     phasePortraits: groups,
-    mpcRuns: null,
+    mpcRuns: mpc?.runs ?? null,
+    requireSections: mpc ? ['mpc'] : [],
     notes,
   });
   writeFileAtomic(reportPath, html);
@@ -380,12 +471,13 @@ addDemoStage(async (ctx) => {
   ctx.lines.push(`  report written to ${path}`);
 }, 100);
 
-addCommands((program: Command) => {
-  addDataFlags(
+/** Registers `iclrnn sweep` (listed in commands/index.ts, loaded when it runs). */
+export function registerSweep(program: Command): void {
+  const sweep = addDataFlags(
     program
       .command('sweep')
       .description('train every model x noise (x seed), record test MSE, Lipschitz estimates and timings; resumable')
-      .requiredOption('--system <name>', `system: ${SYSTEMS.join(', ')}`)
+      .option('--system <name>', `system: ${SYSTEMS.join(', ')} (required)`)
       .option('--models <list>', `comma-separated models (${MODEL_KINDS.join(', ')})`, SWEEP_DEFAULT_MODELS.join(','))
       .option('--noise <list>', 'comma-separated noise levels sigma', SWEEP_DEFAULT_NOISE.join(','))
       .option('--epochs <n>', 'epochs per cell', '200')
@@ -396,10 +488,67 @@ addCommands((program: Command) => {
       .option('--batch <n>', 'batch size', '256')
       .option('--lr <x>', 'learning rate', '0.001')
       .option('--lipschitz-samples <n>', 'test sequences used by the Lipschitz estimate (0: all)', '0')
-      .option('--portrait-noise <sigma>', 'noise level of the models in the CSTR phase portraits (default: the highest)')
+      .option('--portrait-noise <sigma>', 'noise level of the models in the CSTR phase portraits of --report (default: the highest)')
       .option('--no-save-models', 'do not keep the trained models next to the results file')
       .option('--out <file>', 'results file (JSON; resumed when it exists)')
       .option('--report <file>', 'also write the HTML report')
+      .option('--queue [url]', 'run the cells on `iclrnn worker`s through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); without a URL, $ICLRNN_REDIS_URL')
+      .option('--queue-name <name>', 'BullMQ queue name (default iclrnn-sweep; workers must use the same)')
+      .option('--attempts <n>', 'with --queue: attempts per cell before it is marked failed (default 3)')
+      .option('--retry-delay <s>', 'with --queue: seconds before the first retry of a failed cell, doubled each time (default 2)')
       .option('--json', 'print the final summary as one JSON object'),
   ).action(sweepCommand);
-});
+  sweep
+    .command('status')
+    .description('cells of a queued sweep: pending, active, done, failed (with the messages of the failed ones)')
+    .option('--queue [url]', 'Redis URL (default $ICLRNN_REDIS_URL)')
+    .option('--queue-name <name>', 'BullMQ queue name (default iclrnn-sweep)')
+    .option('--out <file>', 'results file of the sweep: count its cells only (and those already in the file)')
+    .option('--json', 'print the status as one JSON object')
+    .action((_f: unknown, cmd: Command) => sweepStatusCommand(cmd.optsWithGlobals() as StatusFlags));
+}
+
+interface StatusFlags {
+  queue?: string | true;
+  queueName?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** `iclrnn sweep status`: the queue's view of a sweep (or of every job on the queue). */
+async function sweepStatusCommand(f: StatusFlags): Promise<void> {
+  const url = typeof f.queue === 'string' ? f.queue : process.env.ICLRNN_REDIS_URL;
+  if (!url) throw new UsageError('sweep status needs --queue redis://HOST:PORT[/DB] (or ICLRNN_REDIS_URL)', { flag: '--queue' });
+  const { checkRedis, parseQueueUrl, sweepQueueStatus } = await import('../../train/distributed/queue.ts');
+  const connection = parseQueueUrl(url, typeof f.queue === 'string' ? '--queue' : 'ICLRNN_REDIS_URL');
+  let ids: string[] | undefined;
+  let inFile: { done: number; total: number; sweepId: string } | null = null;
+  if (f.out !== undefined) {
+    const json = readSweepFile(f.out);
+    if (json === null) throw new UsageError(`${f.out}: results file not found`, { flag: '--out' });
+    let results: SweepResults;
+    try {
+      results = parseSweepResults(json);
+    } catch (e) {
+      throw new UsageError(`${f.out}: ${(e as Error).message}`, { flag: '--out' });
+    }
+    const sweepId = sweepIdOf(results.config);
+    const plan = sweepCells(results.models, results.noise, results.seeds);
+    const notDone = plan.filter((c) => results.cells[c.key]?.status !== 'done');
+    ids = notDone.map((c) => jobIdOf(sweepId, c.key));
+    inFile = { done: plan.length - notDone.length, total: plan.length, sweepId };
+  }
+  await checkRedis(connection);
+  const st = await sweepQueueStatus(connection, f.queueName, ids);
+  if (inFile) st.counts.done += inFile.done;
+  const summary = { queue: connection.display, queueName: st.queue, ...(inFile ? { out: f.out, sweepId: inFile.sweepId, total: inFile.total, notQueued: inFile.total - st.counts.done - st.counts.pending - st.counts.active - st.counts.failed } : {}), ...st.counts, failedCells: st.failed, activeCells: st.active };
+  emit(!!f.json, summary, () => {
+    const lines = [
+      `sweep status on ${connection.display} (queue ${st.queue})${inFile ? `, ${f.out} (sweep ${inFile.sweepId}, ${inFile.total} cells)` : ''}:`,
+      `  pending ${st.counts.pending}, active ${st.counts.active}, done ${st.counts.done}, failed ${st.counts.failed}${inFile && summary.notQueued ? `, not queued ${summary.notQueued}` : ''}`,
+    ];
+    for (const a of st.active) lines.push(`  active: ${a.key} (${Math.round(a.fraction * 100)}%)`);
+    for (const x of st.failed) lines.push(`  failed: ${x.key} after ${x.attempts} attempt(s): ${x.message}`);
+    return lines.join('\n');
+  });
+}
