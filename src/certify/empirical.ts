@@ -7,6 +7,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
+import { propagateModel } from './propagate.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** Options of {@link referenceEstimate}. */
@@ -166,6 +167,40 @@ export function pairRatios(model: SequenceModel, X: Float64Array, count: number,
   return { ratios, gradient: gx };
 }
 
+/**
+ * A certified lower bound of `||f(x') - f(x)||_2 / ||x' - x||_2` for the real-arithmetic network
+ * (the map every certified bound is about): f at each point is enclosed rigorously by bound
+ * propagation on a zero-radius box (its sums widened by their rounding-error bounds), the output
+ * difference is taken as the smallest magnitude in the difference of the enclosures, the numerator
+ * is rounded down and the denominator up. 0 when the enclosures overlap.
+ */
+export function pairRatioLowerBound(model: SequenceModel, x: Float64Array, xPrime: Float64Array, steps: number): number {
+  const d = steps * model.inputSize;
+  if (x.length !== d || xPrime.length !== d) throw new ValidationError(`pairRatioLowerBound: points hold ${x.length} and ${xPrime.length} values, expected steps * inputSize = ${d}`);
+  let den = 0;
+  for (let p = 0; p < d; p++) {
+    const v = Math.abs(xPrime[p] - x[p]) * (1 + 2 * Number.EPSILON);
+    den += v * v;
+  }
+  if (!(den > 0) || !Number.isFinite(den)) return 0;
+  const zero = new Float64Array(d);
+  const ya = propagateModel(model, steps, { center: x, radius: zero }, { zonotope: false }).outputs;
+  const yb = propagateModel(model, steps, { center: xPrime, radius: zero }, { zonotope: false }).outputs;
+  let num = 0;
+  for (let i = 0; i < ya.l.length; i++) {
+    // f'(i) - f(i) lies in [lb - ua, ub - la] (each end widened by its own rounding)
+    const lo = yb.l[i] - ya.u[i], hi = yb.u[i] - ya.l[i];
+    const loD = lo - 2 * Number.EPSILON * Math.abs(lo), hiD = hi + 2 * Number.EPSILON * Math.abs(hi);
+    const mag = loD > 0 ? loD : hiD < 0 ? -hiD : 0;
+    num += mag * mag;
+  }
+  if (!(num > 0) || !Number.isFinite(num)) return 0;
+  // sums of k non-negative terms: relative error below (k + 2) eps; sqrt and division: a few eps more
+  const k = ya.l.length;
+  const r = Math.sqrt((num * (1 - (k + 2) * Number.EPSILON)) / (den * (1 + (d + 2) * Number.EPSILON)));
+  return r * (1 - 8 * Number.EPSILON);
+}
+
 function snapshotGrads(model: SequenceModel): Float64Array[] {
   return model.parameters().map((p) => Float64Array.from(p.grad));
 }
@@ -179,8 +214,10 @@ function restoreGrads(model: SequenceModel, s: Float64Array[]): void {
  * distances log-uniform between 1e-3 and 1 times the domain diameter; Adam steps on
  * both points, step size decaying), then power iteration on `J(x)^T J(x)` at the best points
  * (J v by central differences, J^T w by the model's backward pass) and a final pair `x +- h v`.
- * Every reported value is the ratio of an explicit pair evaluated by the model, so it is a valid
- * lower bound of the Lipschitz constant (on the box, when one is given).
+ * The reported value is a certified lower bound of the Lipschitz constant of the real-arithmetic
+ * network (on the box, when one is given): the ratio of an explicit pair, computed from rigorous
+ * enclosures of f at both points (see {@link pairRatioLowerBound}), so it can be compared with the
+ * certified upper bounds without rounding doubts.
  * Parameter gradients of the model are left as they were.
  */
 export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackResult {
@@ -285,7 +322,41 @@ export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackR
   } finally {
     restoreGrads(model, saved);
   }
-  return { value: best, x: bestX, xPrime: bestXp, evaluations };
+  // The ratios above are floating-point evaluations: for a close pair, f(x') - f(x) cancels and its
+  // rounding error can lift the ratio above the true one (by ~1e-10 relative for the refinement's
+  // pairs, enough to exceed a tight certified bound). Report a *certified* lower bound instead: the
+  // ratio of the best pair from rigorous enclosures of f at both points, also for the same
+  // direction stretched about its midpoint (less cancellation), within the box.
+  let value = 0, vx = bestX, vxp = bestXp;
+  if (best > 0) {
+    const mid = Float64Array.from(bestX, (v, p) => 0.5 * (v + bestXp[p]));
+    for (const stretch of [1, 10, 100, 1000]) {
+      const a = new Float64Array(d), b = new Float64Array(d);
+      for (let p = 0; p < d; p++) {
+        const half = 0.5 * (bestXp[p] - bestX[p]) * stretch;
+        a[p] = mid[p] - half;
+        b[p] = mid[p] + half;
+      }
+      if (stretch > 1) {
+        if (o.box) {
+          clamp(a);
+          clamp(b);
+        } else {
+          let far = false;
+          for (let p = 0; p < d; p++) if (Math.abs(b[p] - a[p]) > 10 * scale[p]) far = true;
+          if (far) break;
+        }
+      }
+      const r = pairRatioLowerBound(model, a, b, steps);
+      evaluations += 2;
+      if (r > value) {
+        value = r;
+        vx = a;
+        vxp = b;
+      }
+    }
+  }
+  return { value, x: vx, xPrime: vxp, evaluations };
 
   function refineAt(c: Float64Array): void {
     let v = new Float64Array(d);

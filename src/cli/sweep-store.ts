@@ -6,9 +6,11 @@
  * mix) therefore both keep their cells.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { DataError } from '../core/errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { ensureDirectory } from '../io/output-path.ts';
 import { mergeSweepResults, parseSweepResults, type SweepResults } from '../train/sweep.ts';
 
 /** A lock older than this (ms without refresh) belongs to a dead process and is taken over. */
@@ -33,6 +35,7 @@ export function readSweepFile(path: string): unknown {
 /** Runs `fn` holding the results file's lock (waits up to ~30 s for another holder). */
 export async function withSweepFileLock<T>(path: string, fn: () => T | Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  ensureDirectory(dirname(path), '--out');
   try {
     release = await lockfile.lock(path, {
       realpath: false,
@@ -44,7 +47,8 @@ export async function withSweepFileLock<T>(path: string, fn: () => T | Promise<T
       },
     });
   } catch (e) {
-    throw new DataError(`${path}: the results file is locked by another sweep (${path}.lock) and was not released in time (${(e as Error).message})`, { file: path, cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw new DataError(`${path}: cannot lock the results file (${(e as Error).message})`, { file: path, cause: e });
+    throw new DataError(`${path}: the results file is locked by another sweep (${path}.lock) and was not released in time; if no other sweep runs, remove ${path}.lock`, { file: path, cause: e });
   }
   try {
     return await fn();

@@ -18,7 +18,7 @@ import {
 } from '../systems/cstr.ts';
 import type { ScaledModel } from '../train/pipeline.ts';
 import { closedLoop, type ClosedLoopResult, type Controller, type Plant } from './closed-loop.ts';
-import { estimatePredictionError, SafeLmpcController, type PredictionErrorEstimate, type SafeFallback } from './robust.ts';
+import { estimatePredictionError, InputErrorTable, SafeLmpcController, type PredictionErrorEstimate, type SafeFallback } from './robust.ts';
 import { Mpc, type LyapunovConstraint, type MpcProblem, type MpcSolverOptions, type QuadraticCost } from './mpc.ts';
 import { ModelPredictor, OdePredictor, type ModelLayout, type OdeModel, type Predictor } from './predictors.ts';
 import { ValidationError } from '../core/errors.ts';
@@ -300,9 +300,9 @@ export function cstrInputGrid(n: number): [number, number][] {
 
 /** Options of {@link estimateCstrPredictionError}. */
 export interface CstrErrorBoundOptions {
-  /** State grid `n x n` over the region (default 31; about 25 % of the points fall inside). */
+  /** State grid `n x n` over the region (default 21; about 25 % of the points fall inside). */
   stateGrid?: number;
-  /** Input grid `n x n` over the input box (default 5). */
+  /** Input grid `n x n` over the input box (default 7). */
   inputGrid?: number;
   /** Level of the region the grid covers (default 1.1 x 372, a little beyond the stability region). */
   level?: number;
@@ -316,16 +316,24 @@ export interface CstrErrorBoundOptions {
  * The one-period prediction error bound (P-norm) of a CSTR model against the accurate plant over
  * a held-out grid of the (slightly enlarged) stability region and the input box.
  */
-export function estimateCstrPredictionError(source: ScaledModel | Predictor, options: CstrErrorBoundOptions = {}): PredictionErrorEstimate {
+export function estimateCstrPredictionError(source: ScaledModel | Predictor, options: CstrErrorBoundOptions = {}): CstrPredictionErrorEstimate {
   const predictor: Predictor = 'predict' in source ? source : cstrModelPredictor(source, { forwardMode: true });
-  const n = options.stateGrid ?? 31;
-  return estimatePredictionError(predictor, cstrPlant(), {
+  const n = options.stateGrid ?? 21, m = options.inputGrid ?? 7;
+  const e = estimatePredictionError(predictor, cstrPlant(), {
     P: CSTR_P_FLAT,
     states: cstrRegionGrid(n, n, options.level ?? 1.1 * CSTR_STABILITY_LEVEL),
-    inputs: cstrInputGrid(options.inputGrid ?? 5),
+    inputs: cstrInputGrid(m),
     noise: options.noise ?? null,
     inflation: options.inflation,
   });
+  const table = new InputErrorTable([CSTR_LMPC.lower[0], CSTR_LMPC.lower[1]], [CSTR_LMPC.upper[0], CSTR_LMPC.upper[1]], m, m, e.inputMax, e.inflation);
+  return { ...e, inputTable: table };
+}
+
+/** {@link PredictionErrorEstimate} of the CSTR with the input-dependent bound built from it. */
+export interface CstrPredictionErrorEstimate extends PredictionErrorEstimate {
+  /** Input-dependent bound (bilinear over the input grid; see {@link InputErrorTable}). */
+  inputTable: InputErrorTable;
 }
 
 /**
@@ -352,6 +360,12 @@ export interface SafeCstrLmpcOptions extends CstrLmpcOptions {
   errorBound?: number | PredictionErrorEstimate;
   /** Options of the default error-bound estimate. */
   errorBoundOptions?: CstrErrorBoundOptions;
+  /**
+   * Use the input-dependent bound of the estimate for the applied period (default true when the
+   * estimate has one): the margin then depends on the input the controller picks, so gentle inputs
+   * (where the model is more accurate) leave it more room.
+   */
+  inputDependent?: boolean;
   /** Level floor (default `(2 errorBound)^2`, at most 0.5 x 372). */
   levelFloor?: number;
   /** Contraction factor of 'contractive' (default 0.8). */
@@ -403,6 +417,7 @@ export function createSafeCstrLmpc(source: ScaledModel | Predictor | 'first-prin
     return wrap(mpc, 0, null, 0, options.fallback ?? 'backup');
   }
   let estimate: PredictionErrorEstimate | null = null;
+  let table: InputErrorTable | null = null;
   let eta: number;
   if (typeof options.errorBound === 'number') eta = options.errorBound;
   else if (options.errorBound) {
@@ -414,12 +429,16 @@ export function createSafeCstrLmpc(source: ScaledModel | Predictor | 'first-prin
     eta = estimate.errorBound;
   }
   if (!(eta >= 0) || !Number.isFinite(eta)) throw new ValidationError(`createSafeCstrLmpc: errorBound must be a finite number >= 0, got ${eta}`);
-  const floor = options.levelFloor ?? Math.min(0.5 * CSTR_STABILITY_LEVEL, 4 * eta * eta);
+  if (estimate && 'inputTable' in estimate && (options.inputDependent ?? true)) table = (estimate as CstrPredictionErrorEstimate).inputTable;
+  // near the set-point the controller only has to hold V <= floor: sized so that, with the bound at
+  // the set-point input, the model has (sqrt(floor) - eta)^2 = eta^2 of room
+  const etaAtRest = table ? table.value([0, 0], null) : eta;
+  const floor = options.levelFloor ?? Math.min(0.5 * CSTR_STABILITY_LEVEL, 4 * etaAtRest * etaAtRest);
   const fallback = options.fallback ?? 'backup';
   // The guarantee needs the applied (first) period only; with a backup, an infeasible solve is
   // handed over quickly instead of searching for the minimum-violation point (up to hundreds of
   // SQP iterations), which the backup makes unnecessary.
   const solver = fallback === 'backup' ? { maxIterations: SAFE_PRIMARY_ITERATIONS, retry: false, ...options.solver } : options.solver;
-  const mpc = createCstrLmpc(source, { ...options, solver, lyapunov: { periods: 'first', ...base, errorBound: eta, levelFloor: floor } });
+  const mpc = createCstrLmpc(source, { ...options, solver, lyapunov: { periods: 'first', ...base, errorBound: table ? Math.max(eta, table.maximum) : eta, inputErrorBound: table, levelFloor: floor } });
   return wrap(mpc, eta, estimate, floor, fallback);
 }

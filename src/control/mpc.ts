@@ -56,11 +56,26 @@ export interface LyapunovConstraint {
    */
   errorBound?: number;
   /**
+   * Optional input-dependent error bound for the FIRST period (the applied one): its margin is then
+   * `inputErrorBound.value(u_0)` instead of `errorBound` (which still serves the later periods and
+   * the quick feasibility test, and should be the bound's maximum). The constraint's gradient
+   * includes the bound's own gradient.
+   */
+  inputErrorBound?: InputErrorBound | null;
+  /**
    * Level floor >= 0 (default 0): the right-hand side `b_k` never drops below it, so near the
    * set-point the controller only has to keep V inside `V <= levelFloor` (an inner level set that
    * the error bound allows it to hold), rather than decrease V below what its model can resolve.
    */
   levelFloor?: number;
+}
+
+/** An error bound that depends on the input of the period (see {@link LyapunovConstraint.inputErrorBound}). */
+export interface InputErrorBound {
+  /** The bound (>= 0) at the physical input `u`; writes its gradient w.r.t. u into `grad` when given. */
+  value(u: ArrayLike<number>, grad: Float64Array | null): number;
+  /** A lower bound of `value` over the input box (for quick feasibility tests). */
+  readonly minimum: number;
 }
 
 /** Options of the solver behind {@link Mpc}. */
@@ -263,6 +278,8 @@ export class Mpc {
   /** Right-hand sides of the Lyapunov rows for the current state (tightened), and untightened. */
   private readonly lyapRhs: Float64Array;
   private readonly lyapBound: Float64Array;
+  private readonly etaFn: InputErrorBound | null;
+  private readonly etaGrad: Float64Array;
   private readonly rate: Float64Array | null;
   private readonly centre: Float64Array;
   private readonly half: Float64Array;
@@ -382,6 +399,9 @@ export class Mpc {
       this.levelFloor = 0;
     }
     this.lyapRhs = new Float64Array(this.lyapCount);
+    this.etaFn = L && L.inputErrorBound ? L.inputErrorBound : null;
+    if (this.etaFn && (typeof this.etaFn.value !== 'function' || !(this.etaFn.minimum >= 0))) throw new ValidationError('MPC: lyapunov.inputErrorBound must have value(u, grad) and a minimum >= 0');
+    this.etaGrad = new Float64Array(nu);
     this.lyapBound = new Float64Array(this.lyapCount);
     if (problem.rateLimits) {
       this.rate = toArray('rateLimits', problem.rateLimits, nu, 0);
@@ -478,7 +498,12 @@ export class Mpc {
    */
   lyapunovRightHandSides(state: ArrayLike<number>): number[] {
     this.setState(state, null);
-    return Array.from(this.lyapRhs);
+    const out = Array.from(this.lyapRhs);
+    if (this.etaFn && out.length) {
+      const r = Math.sqrt(this.lyapBound[0]) - this.etaFn.minimum;
+      out[0] = r > 0 ? r * r : 0;
+    }
+    return out;
   }
 
   /** The error bound of the tightened Lyapunov constraint (0: nominal). */
@@ -727,7 +752,10 @@ export class Mpc {
     const nL = this.lyapCount;
     for (let l = 0; l < nL; l++) cons[l] = this.V(this.xk[l + 1]) - this.lyapRhs[l];
     this.rateValues(cons);
-    if (!gradients) return f;
+    if (!gradients) {
+      this.inputMargin(cons, false);
+      return f;
+    }
 
     // ---------- reverse sweep over the horizon ----------
     const gU = this.gU, jU = this.jU, dY = this.dY, dx = this.dx, du = this.du;
@@ -791,8 +819,23 @@ export class Mpc {
         }
       }
     }
+    this.inputMargin(cons, true);
     this.rateJacobian();
     return f;
+  }
+
+  /**
+   * With an input-dependent error bound: replaces the first Lyapunov row by
+   * `V(x_end_0) - (sqrt(b_0) - eta(u_0))_+^2` and adds the margin's gradient to its Jacobian row.
+   */
+  private inputMargin(cons: Float64Array, gradients: boolean): void {
+    const fn = this.etaFn;
+    if (!fn || this.lyapCount === 0) return;
+    const g = this.etaGrad;
+    const eta = fn.value(this.uk[0], gradients ? g : null);
+    const r = Math.sqrt(this.lyapBound[0]) - eta;
+    cons[0] = this.V(this.xk[1]) - (r > 0 ? r * r : 0);
+    if (gradients && r > 0) for (let j = 0; j < this.inputSize; j++) this.jU[j] += 2 * r * g[j];
   }
 
   /** Rate-limit constraint values (into cons, after the Lyapunov rows). */
@@ -905,6 +948,7 @@ export class Mpc {
       }
     }
     this.rateValues(cons);
+    this.inputMargin(cons, true);
     this.rateJacobian();
     return f;
   }

@@ -15,7 +15,7 @@
  * Browser-safe: no Node APIs.
  */
 import type { ControlStep, Controller, Plant } from './closed-loop.ts';
-import type { Mpc, MpcSolution } from './mpc.ts';
+import type { InputErrorBound, Mpc, MpcSolution } from './mpc.ts';
 import type { Predictor } from './predictors.ts';
 import { ValidationError } from '../core/errors.ts';
 
@@ -65,6 +65,8 @@ export interface PredictionErrorEstimate {
   samples: number;
   /** Where the largest error occurred. */
   worst: { state: number[]; input: number[]; error: number[] };
+  /** Largest P-norm error per input of `inputs` (over all states and noise corners), uninflated. */
+  inputMax: number[];
 }
 
 /**
@@ -95,10 +97,12 @@ export function estimatePredictionError(predictor: Predictor, plant: Plant, o: P
   const componentMax = new Array<number>(nx).fill(0);
   let worst = { state: [] as number[], input: [] as number[], error: [] as number[] };
   let max = -1;
+  const inputMax = new Array<number>(o.inputs.length).fill(0);
   for (const s of o.states) {
     if (s.length !== nx) throw new ValidationError(`estimatePredictionError: a state has ${s.length} entries, expected ${nx}`);
     for (let i = 0; i < nx; i++) x[i] = s[i];
-    for (const v of o.inputs) {
+    for (let vi = 0; vi < o.inputs.length; vi++) {
+      const v = o.inputs[vi];
       if (v.length !== nu) throw new ValidationError(`estimatePredictionError: an input has ${v.length} entries, expected ${nu}`);
       for (let j = 0; j < nu; j++) u[j] = v[j];
       predictor.predict(0, x, u, out, false);
@@ -110,6 +114,7 @@ export function estimatePredictionError(predictor: Predictor, plant: Plant, o: P
         }
         const d = pNorm(o.P, e);
         errors.push(d);
+        if (d > inputMax[vi]) inputMax[vi] = d;
         if (d > max) {
           max = d;
           worst = { state: Array.from(x), input: Array.from(u), error: Array.from(e) };
@@ -127,7 +132,75 @@ export function estimatePredictionError(predictor: Predictor, plant: Plant, o: P
     componentMax,
     samples: errors.length,
     worst,
+    inputMax,
   };
+}
+
+/**
+ * An input-dependent error bound over a 2-D input box (see {@link InputErrorBound}): bilinear
+ * interpolation of node values on an `n1 x n2` grid, where each node holds the inflated largest
+ * error found at the grid inputs of its 3 x 3 neighbourhood. So at any input u the value is at least
+ * the inflated largest error at the four grid inputs around u (assumption: the error at u is no larger
+ * than at those grid inputs, times the inflation).
+ */
+export class InputErrorTable implements InputErrorBound {
+  readonly n1: number;
+  readonly n2: number;
+  readonly lower: [number, number];
+  readonly upper: [number, number];
+  /** Node values, n1 x n2 (row-major in u1). */
+  readonly nodes: Float64Array;
+  readonly minimum: number;
+  readonly maximum: number;
+
+  /**
+   * @param errors largest (uninflated) error per grid input, n1 x n2 row-major in u1 (the order of {@link cstrInputGrid})
+   * @throws RangeError on sizes or non-finite values
+   */
+  constructor(lower: [number, number], upper: [number, number], n1: number, n2: number, errors: ArrayLike<number>, inflation: number) {
+    if (!(n1 >= 2 && n2 >= 2) || errors.length !== n1 * n2) throw new RangeError(`InputErrorTable: need ${n1} x ${n2} >= 2 x 2 errors, got ${errors.length}`);
+    if (!(upper[0] > lower[0] && upper[1] > lower[1])) throw new RangeError('InputErrorTable: empty input box');
+    this.n1 = n1;
+    this.n2 = n2;
+    this.lower = lower;
+    this.upper = upper;
+    this.nodes = new Float64Array(n1 * n2);
+    for (let a = 0; a < n1; a++)
+      for (let b = 0; b < n2; b++) {
+        let m = 0;
+        for (let da = -1; da <= 1; da++)
+          for (let db = -1; db <= 1; db++) {
+            const i = a + da, j = b + db;
+            if (i < 0 || j < 0 || i >= n1 || j >= n2) continue;
+            const e = errors[i * n2 + j];
+            if (!Number.isFinite(e) || e < 0) throw new RangeError('InputErrorTable: errors must be finite and >= 0');
+            if (e > m) m = e;
+          }
+        this.nodes[a * n2 + b] = inflation * m;
+      }
+    let lo = Infinity, hi = 0;
+    for (const v of this.nodes) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    this.minimum = lo;
+    this.maximum = hi;
+  }
+
+  value(u: ArrayLike<number>, grad: Float64Array | null): number {
+    const h1 = (this.upper[0] - this.lower[0]) / (this.n1 - 1), h2 = (this.upper[1] - this.lower[1]) / (this.n2 - 1);
+    const p = Math.min(this.n1 - 1, Math.max(0, (u[0] - this.lower[0]) / h1));
+    const q = Math.min(this.n2 - 1, Math.max(0, (u[1] - this.lower[1]) / h2));
+    const a = Math.min(this.n1 - 2, Math.floor(p)), b = Math.min(this.n2 - 2, Math.floor(q));
+    const s = p - a, t = q - b;
+    const N = this.nodes, n2 = this.n2;
+    const v00 = N[a * n2 + b], v01 = N[a * n2 + b + 1], v10 = N[(a + 1) * n2 + b], v11 = N[(a + 1) * n2 + b + 1];
+    if (grad) {
+      grad[0] = ((1 - t) * (v10 - v00) + t * (v11 - v01)) / h1;
+      grad[1] = ((1 - s) * (v01 - v00) + s * (v11 - v10)) / h2;
+    }
+    return (1 - s) * (1 - t) * v00 + (1 - s) * t * v01 + s * (1 - t) * v10 + s * t * v11;
+  }
 }
 
 /** What {@link SafeLmpcController} does when the learned-model solve is not optimal. */

@@ -41,13 +41,15 @@ export interface ChartProps {
   /** Fixed y range. */
   yRange?: [number, number];
   xTime?: boolean;
+  /** Integer ticks only on the x axis (epochs, steps). */
+  xIntegers?: boolean;
 }
 
 /** A uPlot chart that updates its data in place (no re-creation per epoch). */
 export function Chart(p: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const key = `${p.series.map((s) => s.label).join('|')}|${p.logY}|${p.xLabel}|${p.yLabel}|${p.yRange?.join(',')}`;
+  const key = `${p.series.map((s) => s.label).join('|')}|${p.logY}|${p.xIntegers}|${p.xLabel}|${p.yLabel}|${p.yRange?.join(',')}`;
   useEffect(() => {
     const el = box.current!;
     const width = Math.max(300, el.clientWidth || 600);
@@ -59,7 +61,7 @@ export function Chart(p: ChartProps) {
         y: p.logY ? { distr: 3 } : p.yRange ? { range: p.yRange } : {},
       },
       axes: [
-        { label: p.xLabel, stroke: '#222', grid: { stroke: '#e3e3e3' } },
+        { label: p.xLabel, stroke: '#222', grid: { stroke: '#e3e3e3' }, ...(p.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
         { label: p.yLabel, stroke: '#222', grid: { stroke: '#e3e3e3' }, size: 70 },
       ],
       legend: { live: false },

@@ -296,3 +296,14 @@ test('errors: graphs iclrnn cannot express', async () => {
   writeFileSync(sub, zipSync({ 'config.json': strToU8(JSON.stringify({ class_name: 'MyModel', config: {} })) }));
   await rejects(importKeras(sub), /model class 'MyModel' is not supported/);
 });
+
+test('v3 .keras multi-block ICLSTM (14-weight cells, Dense + Add(input) between RNNs), both node formats', async () => {
+  for (const k3 of [false, true]) {
+    const b = new KerasBuilder(8, 40);
+    b.weightScale = 1 / 8;
+    b.iclstm(16, { separate: true }).dense(8, 'relu', { positive: true }).addInput().iclstm(16, { separate: true }).dense(8, 'relu', { positive: true }).addInput().dense(2, 'linear', { positive: true });
+    const o = k3 ? { keras3Nodes: true, style: 'posix' as const, container: 'layers', secondSuffix: 1 as const } : {};
+    const m = await checkImport(await writeKerasV3(join(dir, `blocks-${k3}.keras`), b, o), b, 'iclstm');
+    assert.deepEqual(m.model.spec.layout, ['cells.0', 'head.0', 'cells.1', 'head.1', 'head.2']);
+  }
+});

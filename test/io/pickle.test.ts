@@ -155,4 +155,7 @@ test('an imported reference model with the pickled scalers predicts in physical 
   assert.equal(bad.status, 2, bad.stderr);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   assert.match(bad.stderr, /refuses the Python global/);
+  const half = cli('import', h5, '--scaler-x', join(fx, 'iclrnn_scaler_X'), '--out', join(dir, 'half.json'));
+  assert.equal(half.status, 2, half.stderr);
+  assert.match(half.stderr, /--scaler-y is missing/);
 });

@@ -66,7 +66,8 @@ const ROOT_RUNTIME_EXPORTS = [
   'testMseOf',
   'windowedDataset',
 ];
-const NODE_ONLY = ['importKeras', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'saveModel'];
+/** Root names that need Node (file I/O); `iclrnn/browser` is the root without them. */
+const NODE_ONLY = ['importKeras', 'kerasScalersFromPickles', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'readPickledMinMaxScaler', 'saveModel'];
 
 /** The environment of every child: dist/, not the sources (the test runner sets ICLRNN_FROM_SOURCE). */
 const env = { ...process.env, ICLRNN_FROM_SOURCE: '', NO_COLOR: '1' };
@@ -154,11 +155,13 @@ for (const spec of ['iclrnn/dist/nn/model.js', 'iclrnn/src/index.ts', 'iclrnn/di
 }
 const subpaths = {};
 for (const s of ['iclrnn/browser', 'iclrnn/nn', 'iclrnn/certify', 'iclrnn/control']) subpaths[s] = Object.keys(await import(s)).length;
-console.log(JSON.stringify({ exports: Object.keys(api).sort(), testMse: fit.testMse, epochs: fit.history.epochsRun, y: Array.from(y), validation, blocked, subpaths }));
+const browserExports = Object.keys(await import('iclrnn/browser')).sort();
+console.log(JSON.stringify({ exports: Object.keys(api).sort(), browserExports, testMse: fit.testMse, epochs: fit.history.epochsRun, y: Array.from(y), validation, blocked, subpaths }));
 `,
   );
   const r = JSON.parse(ok(run(process.execPath, ['train.mjs'], consumer), 'train.mjs'));
   assert.deepEqual(r.exports, [...ROOT_RUNTIME_EXPORTS].sort());
+  assert.deepEqual(r.browserExports, ROOT_RUNTIME_EXPORTS.filter((n) => !NODE_ONLY.includes(n)).sort());
   assert.equal(r.epochs, 1);
   assert.ok(Number.isFinite(r.testMse) && r.testMse > 0);
   assert.equal(r.y.length, 20);

@@ -70,24 +70,36 @@ test('a worker killed mid-cell: another worker retries the cell after the stall 
   if (!url) return;
   const q = queueName();
   const dir = tmp('kill');
-  const w1 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
+  // w1 takes both cells (concurrency 2) and is killed mid-cell
+  const w1 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2', '--concurrency', '2']);
   await w1.waitFor(/waiting for cells/);
   const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.9', '--epochs', '12', '--out', join(dir, 'r.json'), '--queue', url, '--queue-name', q, '--json']);
-  const [, key] = await w1.waitFor(/: (\S+): started/);
+  for (let i = 0; i < 1200 && count(w1.stderr(), /: started/) < 2; i++) await sleep(100);
   const w2 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
   await w2.waitFor(/waiting for cells/);
+  assert.equal(count(w1.stderr(), /: started/), 2);
   assert.equal(count(w1.stderr(), /: done in/), 0, 'still mid-cell');
   w1.proc.kill('SIGKILL');
+  // w2 takes the killed cells after the stall interval: it finishes the first, starts the second;
+  // Ctrl-C then hands that one back at once (exit 0) and a third worker finishes it
+  const [, first] = await w2.waitFor(/: (\S+): done in/, 120000);
+  for (let i = 0; i < 1200 && count(w2.stderr(), /: started/) < 2; i++) await sleep(100);
+  const second = [...w2.stderr().matchAll(/: (\S+): started/g)].at(-1)![1];
+  assert.notEqual(second, first);
+  w2.proc.kill('SIGINT');
+  assert.equal((await w2.exit).code, 0, w2.stderr());
+  const handedBack = count(w2.stderr(), /handed back to the queue/);
+  const w3 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
   const done = await coord.exit;
   assert.equal(done.code, 0, coord.stderr());
   const r = read(join(dir, 'r.json'));
   assert.equal(Object.keys(r.cells).length, 2);
   assert.ok(Object.values(r.cells).every((c) => c.status === 'done'));
-  assert.match(w2.stderr(), new RegExp(`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: started`), 'the killed cell ran on the other worker');
-  assert.equal(count(w2.stderr(), /: done in/), 2);
+  assert.equal(count(w2.stderr(), /: done in/) + count(w3.stderr(), /: done in/), 2, 'every cell finished once after the kill');
+  if (handedBack) assert.match(w3.stderr(), new RegExp(`${second.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: started`), 'the handed-back cell ran on the third worker');
   assert.equal(count(coord.stderr(), /cell \d\/2 done/), 2, 'each result recorded once');
-  w2.proc.kill('SIGTERM');
-  assert.equal((await w2.exit).code, 0);
+  w3.proc.kill('SIGTERM');
+  assert.equal((await w3.exit).code, 0);
 });
 
 test('a cell that fails on every attempt is marked failed with its message; a foreign job does not stop the worker', async (t) => {

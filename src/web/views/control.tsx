@@ -144,6 +144,7 @@ export function ControlView(p: { client: ComputeClient; model: ModelInfo | null 
             title="u1 = CA0 - CA0s against its bounds"
             xLabel="step"
             yLabel="u1 (kmol/m3)"
+            xIntegers
             series={[...runs.map((r) => ({ label: `u1, ${r.predictor}`, color: RUN_COLORS[r.predictor], points: true })), { label: 'lower bound', color: COLORS.grey, dash: [2, 4] }, { label: 'upper bound', color: COLORS.grey, dash: [2, 4] }]}
             data={boundSeries('u1')!}
             testId="mpc-u1"
@@ -153,6 +154,7 @@ export function ControlView(p: { client: ComputeClient; model: ModelInfo | null 
             title="u2 = Q - Qs against its bounds"
             xLabel="step"
             yLabel="u2 (kJ/h)"
+            xIntegers
             series={[...runs.map((r) => ({ label: `u2, ${r.predictor}`, color: RUN_COLORS[r.predictor], points: true })), { label: 'lower bound', color: COLORS.grey, dash: [2, 4] }, { label: 'upper bound', color: COLORS.grey, dash: [2, 4] }]}
             data={boundSeries('u2')!}
             testId="mpc-u2"
@@ -162,6 +164,7 @@ export function ControlView(p: { client: ComputeClient; model: ModelInfo | null 
             title="V(x) over time (log scale)"
             xLabel="step"
             yLabel="V(x)"
+            xIntegers
             logY
             series={runs.map((r) => ({ label: `V, ${r.predictor}`, color: RUN_COLORS[r.predictor], points: true }))}
             data={timeSeries((r) => r.v.map((v) => Math.max(v, 1e-6)), true)!}

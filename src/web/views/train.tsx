@@ -133,7 +133,7 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
             <dd data-testid="train-eta">{running && eta !== null ? `${fmt(eta, 2)} s` : '-'}</dd>
           </dl>
           {summary && (
-            <p class="result" data-testid="train-summary">
+            <p class="result" data-testid="train-summary" data-seconds-per-epoch={summary.secondsPerEpoch} data-epoch-seconds={epochs.map((e) => e.seconds).join(',')}>
               {summary.stopped ? 'Stopped' : 'Finished'} after {summary.epochsRun} epochs: test MSE {fmt(summary.testMse)} vs persistence {fmt(summary.baseline)} (skill{' '}
               {fmt(1 - summary.testMse / summary.baseline)}). Saved in this browser (Models view).
             </p>
@@ -146,6 +146,7 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
           xLabel="epoch"
           yLabel="MSE (scaled)"
           logY
+          xIntegers
           series={[
             { label: 'train', color: COLORS.blue, points: true },
             { label: 'validation', color: COLORS.vermillion, dash: [6, 3], points: true },
