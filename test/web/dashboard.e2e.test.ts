@@ -105,6 +105,12 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     return t.skip(`Keras fixture not found at ${fixture}`);
   }
   const t0 = Date.now();
+  let tStep = t0;
+  const timings: string[] = [];
+  const step = (name: string) => {
+    timings.push(`${name} ${((Date.now() - tStep) / 1000).toFixed(1)} s`);
+    tStep = Date.now();
+  };
   // a fresh build of the current sources (dist/web may be stale or rebuilt meanwhile)
   const out = mkdtempSync(join(tmpdir(), 'iclrnn-web-'));
   const { buildWeb } = (await import(join(root, 'scripts', 'build-web.mjs'))) as { buildWeb: (o: { outdir: string; quiet: boolean }) => Promise<string> };
@@ -143,6 +149,7 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     const split = (await page.textContent('[data-testid="split-sizes"]'))!.split('/').map((s) => Number(s.trim()));
     assert.equal(split.reduce((a, b) => a + b, 0), 1544);
     assert.ok(split.every((n) => n > 0));
+    step('start + simulate');
     await screenshot(page, 'data', shots);
     await axeScan(page, 'Data view');
 
@@ -161,7 +168,22 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
       attempts.push(`run ${attempt}: ${problem}`);
       console.log(`# notice: ${problem}; training again`);
     }
+    const chart = page.locator('[data-testid="loss-chart"]');
     assert.ok(attempts.length < 3, `no main-thread task over 50 ms while training, in 3 runs:\n${attempts.join('\n')}`);
+    // stop and resume: stop after the first epoch of a longer run, then continue to 2 more epochs
+    await page.fill('#train-epochs', '40');
+    await page.click('[data-testid="train-start"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]')?.getAttribute('data-points')) >= 1, null, { timeout: 60_000 });
+    await page.click('[data-testid="train-stop"]');
+    await page.waitForSelector('[data-testid="train-summary"]', { timeout: 60_000 });
+    const stoppedAt = Number(/Stopped after (\d+) epochs/.exec((await page.textContent('[data-testid="train-summary"]'))!)?.[1]);
+    assert.ok(stoppedAt >= 1 && stoppedAt < 40, `training stopped early (after ${stoppedAt} epochs)`);
+    await page.fill('#train-epochs', String(stoppedAt + 2));
+    await page.click('[data-testid="train-resume"]');
+    await page.waitForSelector('[data-testid="train-summary"]', { timeout: 60_000 });
+    assert.match((await page.textContent('[data-testid="train-summary"]'))!, new RegExp(`Finished after ${stoppedAt + 2} epochs`));
+    assert.equal(await chart.getAttribute('data-points'), String(stoppedAt + 2), 'the resumed run extends the same loss curve');
+    step('train');
     await screenshot(page, 'train', shots);
     await axeScan(page, 'Train view');
 
@@ -170,6 +192,7 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     await page.click('[data-testid="inspect-run"]');
     await page.waitForSelector('[data-testid="inspect-phase"]', { timeout: 30_000 });
     assert.equal(await page.locator('[data-testid="inspect-sample"]').count(), 4);
+    step('inspect');
     await screenshot(page, 'inspect', shots);
     await axeScan(page, 'Inspect view');
 
@@ -187,6 +210,7 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     const [emp, att, cert, local] = [await rung('empirical'), await rung('attack'), await rung('certified'), await rung('local')];
     assert.ok(emp > 0 && emp <= att * (1 + 1e-3) && att <= cert * (1 + 1e-3), `ladder ${emp} <= ${att} <= ${cert}`);
     assert.ok(local > 0 && local <= cert * (1 + 1e-3), `local bound ${local} <= certified ${cert}`);
+    step('certify');
     await screenshot(page, 'certify', shots);
     await axeScan(page, 'Certify view');
 
@@ -202,6 +226,7 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     assert.match((await page.textContent('[data-testid="mpc-result-first-principles"]'))!, /target reached in \d+ steps/);
     assert.equal(await page.locator('[data-testid="mpc-result-model"]').count(), 1, 'the trained model ran as predictor too');
     for (const id of ['mpc-u1', 'mpc-u2', 'mpc-v', 'mpc-hist']) assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, id);
+    step('control');
     await screenshot(page, 'control', shots);
     await axeScan(page, 'Control view');
 
@@ -228,6 +253,7 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
       await page.waitForSelector('[data-testid="sweep-table"]');
       assert.ok((await page.locator('[data-testid="sweep-table"] tbody tr').count()) > 0);
     }
+    step('models');
     await screenshot(page, 'models', shots);
     await axeScan(page, 'Models view');
 
@@ -248,7 +274,8 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     assert.match((await page.textContent(importError))!, /not-a-model\.keras: not a Keras model file/);
 
     assert.deepEqual(problems, [], 'no console errors');
-    console.log(`# dashboard e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    step('reload + error');
+    console.log(`# dashboard e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s (${timings.join(', ')}; screenshots and axe scans included)`);
   } finally {
     await chrome?.close();
     await server?.stop();
