@@ -5,7 +5,10 @@
  * evaluations. Every configuration runs its closed loop twice and times the second run (the first
  * warms up the JIT); the plant is RK4 with 1e-5 h steps. Also: horizon 2 with the BFGS Hessian
  * (same exact gradients; iterations compare the model families without Gauss-Newton) and with
- * reverse-mode (adjoint) gradients, and Gauss-Newton without Jacobian reuse.
+ * reverse-mode (adjoint) gradients, and Gauss-Newton without Jacobian reuse. And (issue 16) the safe
+ * learned-model LMPC ('tightened': Lyapunov constraint tightened by the estimated model error bound,
+ * first-principles backup, run-time monitor) at horizon 2 from the four safety states, with V on the
+ * true trajectory (`--safety off` skips it).
  *
  * Models: DIR/<kind>.json from `--models-dir DIR`, or a path pattern with `{kind}` from
  * `--models PATTERN` (e.g. /tmp/runs/acc-{kind}-0.json); kinds without a file are trained here for

@@ -366,7 +366,7 @@ export interface SafeCstrLmpcOptions extends CstrLmpcOptions {
    * (where the model is more accurate) leave it more room.
    */
   inputDependent?: boolean;
-  /** Level floor (default `(2 errorBound)^2`, at most 0.5 x 372). */
+  /** Level floor (default {@link CSTR_SAFE_LEVEL_FLOOR} = 0.85 x 372). */
   levelFloor?: number;
   /** Contraction factor of 'contractive' (default 0.8). */
   decay?: number;
@@ -378,7 +378,14 @@ export interface SafeCstrLmpcOptions extends CstrLmpcOptions {
  * SQP iteration limit of the learned-model solve of the 'tightened' mode with a backup (Gauss-Newton
  * normally needs 1-5; a solve that needs more is handed to the backup).
  */
-export const SAFE_PRIMARY_ITERATIONS = 12;
+export const SAFE_PRIMARY_ITERATIONS = 8;
+
+/**
+ * Default level floor of the 'tightened' mode: 0.85 x 372. Below it the controller only has to keep
+ * the TRUE V under the floor (robustly), which leaves a P-norm margin of sqrt(372) - sqrt(316) = 1.5
+ * for disturbances the model-error bound does not cover; above it, V must not rise.
+ */
+export const CSTR_SAFE_LEVEL_FLOOR = 0.85 * CSTR_STABILITY_LEVEL;
 
 /** A learned-model CSTR LMPC with the safety mode of `options.safety` and what it was built with. */
 export interface SafeCstrLmpc {
@@ -430,10 +437,7 @@ export function createSafeCstrLmpc(source: ScaledModel | Predictor | 'first-prin
   }
   if (!(eta >= 0) || !Number.isFinite(eta)) throw new ValidationError(`createSafeCstrLmpc: errorBound must be a finite number >= 0, got ${eta}`);
   if (estimate && 'inputTable' in estimate && (options.inputDependent ?? true)) table = (estimate as CstrPredictionErrorEstimate).inputTable;
-  // near the set-point the controller only has to hold V <= floor: sized so that, with the bound at
-  // the set-point input, the model has (sqrt(floor) - eta)^2 = eta^2 of room
-  const etaAtRest = table ? table.value([0, 0], null) : eta;
-  const floor = options.levelFloor ?? Math.min(0.5 * CSTR_STABILITY_LEVEL, 4 * etaAtRest * etaAtRest);
+  const floor = options.levelFloor ?? CSTR_SAFE_LEVEL_FLOOR;
   const fallback = options.fallback ?? 'backup';
   // The guarantee needs the applied (first) period only; with a backup, an infeasible solve is
   // handed over quickly instead of searching for the minimum-violation point (up to hundreds of

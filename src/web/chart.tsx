@@ -62,7 +62,14 @@ export function Chart(p: ChartProps) {
       },
       axes: [
         { label: p.xLabel, stroke: '#222', grid: { stroke: '#e3e3e3' }, ...(p.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
-        { label: p.yLabel, stroke: '#222', grid: { stroke: '#e3e3e3' }, size: 70 },
+        {
+          label: p.yLabel,
+          stroke: '#222',
+          grid: { stroke: '#e3e3e3' },
+          size: 70,
+          // log axes: powers of ten as 1e-4 (uPlot's fixed-decimal default shows small ones as 0)
+          ...(p.logY ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (v === null || v === undefined ? '' : Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? (v >= 0.01 && v <= 1000 ? String(+v.toPrecision(3)) : v.toExponential(0)) : '')) } : {}),
+        },
       ],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },

@@ -3,9 +3,10 @@
 // not iclrnn files of the same kind are not clobbered; modes and symlinks are kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertUserError, repoRoot, runCli, tempDir, TINY_TRAIN } from './cli-helpers.ts';
+import { assertUserError, bin, repoRoot, runCli, tempDir, TINY_TRAIN, type CliResult } from './cli-helpers.ts';
 import { haveData, sharedPath } from '../helpers.ts';
 
 const dir = tempDir();
@@ -77,4 +78,25 @@ test('item 7: README.md / package.json are not clobbered; --force replaces; mode
   const forced = runCli([...TINY_TRAIN, '--out', readme, '--force', '--json']);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(JSON.parse(readFileSync(readme, 'utf8')).format, 'iclrnn-model');
+});
+
+test('item 1: train and demo in a read-only directory: exit 2 naming the flag, before any work', (t) => {
+  const ro = join(dir, 'read-only');
+  mkdirSync(ro);
+  chmodSync(dir, 0o755);
+  chmodSync(ro, 0o555);
+  // root may write anywhere: run the command as an unprivileged user then
+  const asUser = typeof process.getuid === 'function' && process.getuid() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const probe = spawnSync('node', ['-e', '0'], { ...asUser });
+  if (probe.status !== 0) {
+    t.skip('cannot run a process as an unprivileged user here');
+    return;
+  }
+  const run = (args: string[], cwd: string): CliResult => {
+    const r = spawnSync(process.execPath, [bin, ...args], { ...asUser, cwd, encoding: 'utf8', timeout: 240_000, killSignal: 'SIGKILL', env: { ...process.env, HOME: dir, NO_COLOR: '1' } });
+    return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
+  };
+  assertUserError(run([...TINY_TRAIN, '--out', join(ro, 'm.json')], dir), /--out/, /permission denied/);
+  assertUserError(run(['demo', '--seconds', '1'], ro), /--out-dir/, /permission denied/);
+  assert.ok(!existsSync(join(ro, 'iclrnn-demo')));
 });

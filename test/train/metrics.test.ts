@@ -50,6 +50,12 @@ test('last-value: a NAME(t+k) target forecast by input NAME at the same step; in
   assert.deepEqual(naiveForecastPlan(d), { kind: 'last-value', sources: [0] });
   // predictions 1,2 | 4,4 against 2,3 | 4,6: squared errors 1, 1, 0, 4 -> 6/4
   close(naiveForecastMse(d, [0, 1], null), 1.5, 1e-15, 'last value');
+  // a same-step target that is itself an input (generic time series): the baseline is exact, the skill undefined
+  const same: SequenceDataset = { ...d, targets: Float64Array.of(1, 2, 4, 4), outputNames: ['x'] };
+  const b = evaluateBaselines(same, { train: Int32Array.of(0), validation: new Int32Array(0), test: Int32Array.of(0, 1) }, null);
+  assert.equal(b.kind, 'last-value');
+  assert.equal(b.baselineMse, 0);
+  assert.equal(skillReport(1e-3, b).skill, null);
 });
 
 test('none: a target that is not among the inputs gives no naive baseline and a null skill', () => {

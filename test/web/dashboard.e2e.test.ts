@@ -253,9 +253,42 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
       await page.waitForSelector('[data-testid="sweep-table"]');
       assert.ok((await page.locator('[data-testid="sweep-table"] tbody tr').count()) > 0);
     }
+    // --- an error shows in the view that caused it (a file that is no model)
+    const bogus = join(out, 'not-a-model.keras');
+    writeFileSync(bogus, 'hello');
+    await page.setInputFiles('#model-file-input', bogus);
+    const importError = '#panel-models > .view-body > [data-testid="error"]';
+    await page.waitForSelector(importError, { timeout: 30_000 });
+    assert.match((await page.textContent(importError))!, /not-a-model\.keras: not a Keras model file/);
+    await page.click(`${importError} button`);
     step('models');
     await screenshot(page, 'models', shots);
     await axeScan(page, 'Models view');
+
+    // --- Data from files: a small CSV, then the shared energy .mat (columns picked, window, stride)
+    await openView(page, 'data');
+    const csv = join(out, 'plant.csv');
+    writeFileSync(csv, 'u,w,y\n' + Array.from({ length: 200 }, (_, i) => `${Math.sin(i / 7)},${i % 5},${Math.cos(i / 9)}`).join('\n') + '\n');
+    await page.setInputFiles('#data-file-input', csv);
+    await page.waitForSelector('#file-window');
+    await page.fill('#file-window', '10');
+    await page.fill('#file-stride', '5');
+    await page.click('text=Make data set');
+    await page.waitForFunction(() => document.querySelector('[data-testid="data-count"]')?.textContent === '39', null, { timeout: 30_000 });
+    const energy = join(root, '..', 'shared', 'data', 'energy', 'test_collected_data.mat');
+    if (existsSync(energy)) {
+      await page.setInputFiles('#data-file-input', energy);
+      await page.waitForSelector('text=Y:2', { timeout: 30_000 });
+      await page.locator('fieldset', { hasText: 'Inputs' }).getByLabel('Y:1').uncheck();
+      await page.locator('fieldset', { hasText: 'Outputs' }).getByLabel('Y:1').check();
+      await page.fill('#file-window', '5');
+      await page.fill('#file-stride', '5');
+      await page.click('text=Make data set');
+      await page.waitForFunction(() => document.querySelector('[data-testid="data-count"]')?.textContent === '4000', null, { timeout: 30_000 });
+      assert.match((await page.textContent('[data-testid="data-summary"]'))!, /U:1, U:2.*Y:1, Y:2/s);
+    } else if (process.env.CI === 'true') assert.fail(`shared data missing: ${energy}`);
+    await openView(page, 'models');
+    step('data files');
 
     // --- reload: the same view, the imported model still there (IndexedDB) and in use
     await page.reload();
@@ -265,16 +298,8 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     assert.ok(rows.some((r) => /model\.keras/.test(r)), 'the imported model is listed after the reload');
     assert.ok(rows.some((r) => /iclrnn 1x12, 3 epochs/.test(r)), 'the trained model is listed after the reload');
 
-    // --- an error shows in the view that caused it (a file that is no model)
-    const bogus = join(out, 'not-a-model.keras');
-    writeFileSync(bogus, 'hello');
-    await page.setInputFiles('#model-file-input', bogus);
-    const importError = '#panel-models > .view-body > [data-testid="error"]';
-    await page.waitForSelector(importError, { timeout: 30_000 });
-    assert.match((await page.textContent(importError))!, /not-a-model\.keras: not a Keras model file/);
-
     assert.deepEqual(problems, [], 'no console errors');
-    step('reload + error');
+    step('reload');
     console.log(`# dashboard e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s (${timings.join(', ')}; screenshots and axe scans included)`);
   } finally {
     await chrome?.close();

@@ -2,7 +2,17 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { ComputeClient } from '../client.ts';
 import type { DataSummary, FileColumns } from '../protocol.ts';
-import { Chart, COLORS, PhasePlane } from '../chart.tsx';
+import { Chart, COLORS, DASHES, PhasePlane } from '../chart.tsx';
+
+/** Scales a series to [0, 1] (a constant series sits at 0.5) so features of any unit share one axis. */
+function minMax(v: number[]): number[] {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return v.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0.5));
+}
 import { ellipse, TARGET_BOX, X1_RANGE, X2_RANGE } from '../cstr-geometry.ts';
 import { DropZone, ErrorMessage, errorText, NumberField, Section } from '../ui.tsx';
 
@@ -39,7 +49,9 @@ export function DataView(p: { client: ComputeClient; data: DataSummary | null; o
       setOutputs(cols.columns.slice(Math.max(1, n - 1)));
     });
   const makeWindows = () => run('Windowing...', async () => p.onData(await p.client.call({ type: 'window', settings: { inputs, outputs, window, stride } })));
-  const toggle = (list: string[], set: (v: string[]) => void, c: string) => set(list.includes(c) ? list.filter((x) => x !== c) : [...list, c]);
+  // selections keep the file's column order (the order of the model's inputs and outputs)
+  const toggle = (list: string[], set: (v: string[]) => void, c: string) =>
+    set(list.includes(c) ? list.filter((x) => x !== c) : (file?.columns ?? []).filter((x) => x === c || list.includes(x)));
   const d = p.data;
   // the plots only change with the data set (re-rendering 800 dots for every app update would be wasted work)
   const plots = useMemo(
@@ -47,11 +59,11 @@ export function DataView(p: { client: ComputeClient; data: DataSummary | null; o
       d && (
           <div class="grid2">
                 <Chart
-                  title="Preview: first sequences laid end to end"
+                  title="Preview: first sequences laid end to end, each feature min-max scaled"
                   xLabel="step"
-                  yLabel="value (physical)"
-                  series={d.preview.series.map((s) => ({ label: s.label }))}
-                  data={[d.preview.t, ...d.preview.series.map((s) => s.values)]}
+                  yLabel="value (0 = min, 1 = max)"
+                  series={d.preview.series.map((s, i) => ({ label: s.label, dash: DASHES[i % DASHES.length] }))}
+                  data={[d.preview.t, ...d.preview.series.map((s) => minMax(s.values))]}
                   testId="data-preview"
                 />
                 {d.initialStates && (

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { ComputeClient } from '../client.ts';
 import type { InspectResult, ModelInfo } from '../protocol.ts';
-import { Chart, COLORS, PhasePlane, SERIES_COLORS } from '../chart.tsx';
+import { Chart, COLORS, PhasePlane } from '../chart.tsx';
 import { ellipse, X1_RANGE, X2_RANGE } from '../cstr-geometry.ts';
 import { ErrorMessage, errorText, fmt, Section } from '../ui.tsx';
 
@@ -36,21 +36,24 @@ export function InspectView(p: { client: ComputeClient; model: ModelInfo | null 
           {r.samples.length > 0 && (
             <Section title="Predicted vs true on test sequences (physical units)" id="inspect-samples">
               <div class="grid2">
-                {r.samples.slice(0, 4).map((s) => (
-                  <Chart
-                    key={s.index}
-                    title={`Test sequence ${s.index}`}
-                    xLabel="step"
-                    yLabel="output"
-                    series={s.outputs.flatMap((o, j) => [
-                      { label: `${o.label} true`, color: SERIES_COLORS[j % SERIES_COLORS.length], points: true },
-                      { label: `${o.label} predicted`, color: SERIES_COLORS[j % SERIES_COLORS.length], dash: [6, 3] },
-                    ])}
-                    data={[s.t, ...s.outputs.flatMap((o) => [o.truth, o.predicted])]}
-                    height={200}
-                    testId="inspect-sample"
-                  />
-                ))}
+                {r.samples.slice(0, Math.max(1, Math.floor(4 / Math.max(1, r.samples[0].outputs.length)))).flatMap((s) =>
+                  s.outputs.slice(0, 4).map((o) => (
+                    <Chart
+                      key={`${s.index}-${o.label}`}
+                      title={`Test sequence ${s.index}: ${o.label}`}
+                      xLabel="step"
+                      yLabel={o.label}
+                      xIntegers
+                      series={[
+                        { label: `${o.label} true`, color: COLORS.blue, points: true },
+                        { label: `${o.label} predicted`, color: COLORS.vermillion, dash: [6, 3], points: true },
+                      ]}
+                      data={[s.t, o.truth, o.predicted]}
+                      height={180}
+                      testId="inspect-sample"
+                    />
+                  )),
+                )}
               </div>
             </Section>
           )}

@@ -77,11 +77,9 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
   const eta = secPerEpoch !== null && remaining !== null ? remaining * secPerEpoch : null;
   const canResume = !running && !!summary && summary.stopped;
 
-  return (
-    <div class="view-body">
-      <ErrorMessage error={error} onDismiss={() => setError(null)} />
-      {!p.data && <p class="note">No data yet: simulate the CSTR or open a file in the Data view.</p>}
-      <div class="grid2">
+  // the settings form does not change while epochs come in: built once per settings / state change
+  const settingsSection = useMemo(
+    () => (
         <Section title="Model and settings" id="train-settings">
           <label class="field" for="train-kind">
             <span>Model family</span>
@@ -117,6 +115,16 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
           </div>
           {!p.client.isolated && <p class="hint">This page is not cross-origin isolated (no COOP/COEP headers): Stop acts between epochs and Resume restarts the optimiser state.</p>}
         </Section>
+    ),
+    [s, running, stopping, canResume, stopFlag, p.data, p.client, p.onTrained],
+  );
+
+  return (
+    <div class="view-body">
+      <ErrorMessage error={error} onDismiss={() => setError(null)} />
+      {!p.data && <p class="note">No data yet: simulate the CSTR or open a file in the Data view.</p>}
+      <div class="grid2">
+        {settingsSection}
         <Section title="Progress" id="train-progress">
           <dl class="facts" aria-live="polite" data-testid="train-status">
             <dt>Epoch</dt>
