@@ -378,7 +378,7 @@ export interface SafeCstrLmpcOptions extends CstrLmpcOptions {
  * SQP iteration limit of the learned-model solve of the 'tightened' mode with a backup (Gauss-Newton
  * normally needs 1-5; a solve that needs more is handed to the backup).
  */
-export const SAFE_PRIMARY_ITERATIONS = 8;
+export const SAFE_PRIMARY_ITERATIONS = 6;
 
 /**
  * Default level floor of the 'tightened' mode: 0.85 x 372. Below it the controller only has to keep

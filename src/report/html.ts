@@ -576,8 +576,8 @@ export function renderStudySection(study: StudyResult | null | undefined): strin
         yLabel: 'x2 (K)',
         xDomain: [-2.2, 2.2],
         yDomain: [-100, 100],
-        width: 380,
-        height: 300,
+        width: 470,
+        height: 320,
         legendItems: [{ name: 'stayed inside', color: '#0072B2' }, { name: 'left V < 372', color: '#b00020' }, { name: 'V = 372', color: '#777777', dash: '3 3' }],
         id: `fig-study-${++k}`,
       }),
@@ -629,7 +629,7 @@ export function renderReport(input: ReportInput): string {
   }
   parts.push(renderTimingSection(rows));
   parts.push(renderPhaseSection(input.phasePortraits));
-  parts.push(renderMpcSection(input.mpcRuns));
+  if (input.mpcRuns !== undefined || !input.study || input.requireSections?.includes('mpc')) parts.push(renderMpcSection(input.mpcRuns));
   if (input.study !== undefined || input.requireSections?.includes('study')) parts.push(renderStudySection(input.study));
   parts.push(renderCellsTable(rows));
   for (const id of input.requireSections ?? []) {

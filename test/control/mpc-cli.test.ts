@@ -111,3 +111,24 @@ test('mpc safety flags: bad values are usage errors', () => {
   userError(run('mpc', '--model', 'first-principles', '--safety', 'tightened', '--fallback', 'pray'), /--fallback must be one of/);
   userError(run('mpc', '--model', 'first-principles', '--no-lyapunov', '--safety', 'tightened'), /needs the Lyapunov constraint/);
 });
+
+test('study: table, JSON and report of a small closed-loop study with the committed ICLRNN; flag errors', () => {
+  const fixture = fileURLToPath(new URL('./fixtures/iclrnn-cstr-e200.json', import.meta.url));
+  const out = join(dir, 'study.json'), html = join(dir, 'study.html');
+  const r = run('study', '--kinds', 'iclrnn', '--model', `iclrnn=${fixture}`, '--grid', '5', '--no-noise', '--max-steps', '30', '--out', out, '--report', html, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(j.rows.map((x: { predictor: string; safety: string }) => `${x.predictor}/${x.safety}`), ['first-principles/nominal', 'iclrnn (200 epochs)/nominal', 'iclrnn (200 epochs)/tightened']);
+  const tight = j.rows[2];
+  assert.equal(tight.insideFraction, 1);
+  assert.ok(tight.runs >= 4);
+  const saved = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(saved.format, 'iclrnn-mpc');
+  assert.equal(saved.runs.length, 3 * tight.runs);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<section id="study">/);
+  assert.match(page, /iclrnn \(200 epochs\) · tightened: \d+\/\d+ inside/);
+  userError(run('study', '--modes', 'nominal,bogus'), /--modes: unknown safety mode 'bogus'/);
+  userError(run('study', '--kinds', 'gru'), /--kinds: unknown model 'gru'/);
+  userError(run('study', '--model', 'iclrnn'), /--model must be KIND=FILE/);
+});

@@ -43,6 +43,10 @@ test('item 12: --input of the wrong type: one printable line naming the supporte
   assert.match(j.stderr, /^[\x20-\x7e\n]*$/, 'no binary junk on stderr');
 });
 
+test('item 13 (same kind): certify --scaled without --local-input is a usage error', () => {
+  assertUserError(runCli(['certify', model, '--scaled']), /--scaled applies to --local-input only/);
+});
+
 test('item 13: mpc --steps 0 and --seed -1 are usage errors naming the flag', () => {
   assertUserError(runCli(['mpc', '--model', 'first-principles', '--steps', '0']), /--steps/);
   assertUserError(runCli(['mpc', '--model', 'first-principles', '--seed', '-1']), /--seed/);

@@ -58,6 +58,11 @@ test('item 13: train --system cstr with --inputs/--outputs/--data/--window refus
   assertUserError(runCli(['train', '--system', 'cstr', '--model', 'rnn', '--window', '5', '--out', join(dir, 'a.json')]), /--window/);
 });
 
+test('item 13 (same kind): --k and --spectral-mode for a model without the spectral constraint are refused', () => {
+  assertUserError(runCli(['train', ...SMALL, '--model', 'rnn', '--epochs', '0', '--k', '2', '--out', join(dir, 'k.json')]), /--k applies to --model iclrnn only/);
+  assertUserError(runCli(['train', ...SMALL, '--model', 'lstm', '--epochs', '0', '--spectral-mode', 'reference', '--out', join(dir, 'k.json')]), /--spectral-mode/);
+});
+
 test('item 8: without a terminal, train prints epoch lines to stderr; SIGINT says nothing was saved', async () => {
   const out = join(dir, 'progress.json');
   const r = runCli(['train', ...SMALL, '--model', 'iclrnn', '--epochs', '3', '--out', out, '--json']);

@@ -89,6 +89,8 @@ test('a worker killed mid-cell: another worker retries the cell after the stall 
   w2.proc.kill('SIGINT');
   assert.equal((await w2.exit).code, 0, w2.stderr());
   const handedBack = count(w2.stderr(), /handed back to the queue/);
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (!new RegExp(`${esc(second)}: done in`).test(w2.stderr())) assert.equal(handedBack, 1, `the running cell is handed back on SIGINT:\n${w2.stderr()}`);
   const w3 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
   const done = await coord.exit;
   assert.equal(done.code, 0, coord.stderr());

@@ -171,13 +171,13 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
     const chart = page.locator('[data-testid="loss-chart"]');
     assert.ok(attempts.length < 3, `no main-thread task over 50 ms while training, in 3 runs:\n${attempts.join('\n')}`);
     // stop and resume: stop after the first epoch of a longer run, then continue to 2 more epochs
-    await page.fill('#train-epochs', '40');
+    await page.fill('#train-epochs', '400');
     await page.click('[data-testid="train-start"]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]')?.getAttribute('data-points')) >= 1, null, { timeout: 60_000 });
-    await page.click('[data-testid="train-stop"]');
+    await page.waitForFunction(() => /^\d+ \/ 400$/.test(document.querySelector('[data-testid="train-epoch"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.click('[data-testid="train-stop"]', { timeout: 20_000 });
     await page.waitForSelector('[data-testid="train-summary"]', { timeout: 60_000 });
     const stoppedAt = Number(/Stopped after (\d+) epochs/.exec((await page.textContent('[data-testid="train-summary"]'))!)?.[1]);
-    assert.ok(stoppedAt >= 1 && stoppedAt < 40, `training stopped early (after ${stoppedAt} epochs)`);
+    assert.ok(stoppedAt >= 1 && stoppedAt < 400, `training stopped early (after ${stoppedAt} epochs)`);
     await page.fill('#train-epochs', String(stoppedAt + 2));
     await page.click('[data-testid="train-resume"]');
     await page.waitForSelector('[data-testid="train-summary"]', { timeout: 60_000 });

@@ -57,6 +57,7 @@ async function certifyCommand(file: string, f: CertifyFlags): Promise<void> {
   const stored = loadModel(file);
   const model = stored.model;
   if ((f.localInput === undefined) !== (f.radius === undefined)) throw new UsageError('--local-input and --radius go together');
+  if (f.scaled && f.localInput === undefined) throw new UsageError('--scaled applies to --local-input only; remove it or give --local-input and --radius', { flag: '--scaled' });
   const seed = numberOption('--seed', f.seed, 0, Number.isInteger, 'an integer');
   let local: CertifyOptions['local'] = null;
   let steps = f.steps === undefined ? undefined : numberOption('--steps', f.steps, 0, positiveInt, 'a positive integer');

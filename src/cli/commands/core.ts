@@ -77,7 +77,7 @@ export function addDataFlags(c: Command): Command {
     .option('--split-seed <n>', 'seed of the train/validation/test split', '0');
 }
 
-async function trainCommand(f: TrainFlags): Promise<void> {
+async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   if (!f.out) throw new UsageError('--out MODEL.json is required', { flag: '--out' });
   checkOutputPath(f.out, { flag: '--out', kind: 'model', force: f.force });
   if (!MODEL_KINDS.includes(f.model as BuiltinModelKind)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(', ')}, got '${f.model}'`);
@@ -91,6 +91,10 @@ async function trainCommand(f: TrainFlags): Promise<void> {
   const noise = numberOption('--noise', f.noise, 0, nonNegative, 'a number >= 0');
   const seed = numberOption('--seed', f.seed, 0, Number.isInteger, 'an integer');
   const k = numberOption('--k', f.k, 1, positive, 'a positive number');
+  // The spectral constraint exists in the ICLRNN only: its flags would do nothing for another model.
+  if (kind !== 'iclrnn')
+    for (const [key, flag] of [['k', '--k'], ['spectralMode', '--spectral-mode']] as const)
+      if (cmd?.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} applies to --model iclrnn only (the spectral constraint); remove it for --model ${kind}`, { flag });
   const mode = f.spectralMode ?? 'projection';
   if (mode !== 'projection' && mode !== 'reference') throw new UsageError(`--spectral-mode must be 'projection' or 'reference', got '${mode}'`);
   const optimizer = f.optimizer ?? 'adam';

@@ -278,7 +278,7 @@ export function startSweepWorker(o: SweepWorkerOptions): SweepWorkerHandle {
       }
       const slot = free.shift() ?? 0;
       const started = Date.now();
-      o.log(`${payload.cell.key}: started (attempt ${job.attemptsMade + 1}${job.opts.attempts ? ` of ${job.opts.attempts}` : ''})`);
+      o.log(`${payload.cell.key}: started (attempt ${job.attemptsMade + 1}${job.opts.attempts ? ` of ${job.opts.attempts}` : ''}${job.stalledCounter > 0 ? `; its worker was lost ${job.stalledCounter} time(s)` : ''})`);
       let lastProgress = 0;
       try {
         const result = await o.runCell(payload, slot, (p) => {
