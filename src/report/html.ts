@@ -493,7 +493,7 @@ export function renderMpcSection(runs: MpcRun[] | null | undefined): string {
       }),
       { ...constantSeries(`stability level ${formatNumber(level)}`, 0, tMax, level, '#b00020'), legend: false },
     ],
-    { title: 'Lyapunov function V(x) on the true trajectory', xLabel: 't (h)', yLabel: 'V = xᵀPx', width: 420, height: 260, legend: true, legendItems: [{ name: `V = ${formatNumber(level)}`, color: '#b00020', dash: '6 3' }], id: 'fig-mpc-v' },
+    { title: 'V(x) on the true trajectory', xLabel: 't (h)', yLabel: 'V = xᵀPx', width: 420, height: 260, legend: true, legendItems: [{ name: `V = ${formatNumber(level)}`, color: '#b00020', dash: '6 3' }], id: 'fig-mpc-v' },
   );
   const withTimes = good.filter((r) => r.solveMs.length);
   const timePlot = withTimes.length

@@ -38,7 +38,7 @@ export function cstrMpcRuns(
   for (const m of models) {
     try {
       const made = createSafeCstrLmpc(m.model, { safety });
-      runs.push(mpcRunFromResult(`${m.label} LMPC (${safety})`, runCstrClosedLoop(made.controller, x0)));
+      runs.push(mpcRunFromResult(`${m.label} ${safety}`, runCstrClosedLoop(made.controller, x0)));
     } catch (e) {
       errors.push(`MPC with ${m.label} skipped: ${(e as Error).message}`);
     }

@@ -94,7 +94,7 @@ test('mpc --json: V along the true trajectory, its maximum, the stability level 
   assert.equal(j.safety, 'nominal');
   const page = readFileSync(html, 'utf8');
   assert.match(page, /<section id="mpc">/);
-  assert.match(page, /Lyapunov function V\(x\) on the true trajectory/);
+  assert.match(page, /V\(x\) on the true trajectory/);
   assert.match(page, /u1\(t\) and its bounds/);
   assert.match(page, /Every run stayed inside the stability region/);
   // the text output shows V per step and the verdict

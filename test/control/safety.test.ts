@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  CSTR_P_FLAT, CSTR_SAFETY_STATES, Mpc, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, cstrFirstPrinciplesPredictor, cstrLmpcProblem,
+  CSTR_P_FLAT, CSTR_SAFE_LEVEL_FLOOR, CSTR_SAFETY_STATES, Mpc, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, cstrFirstPrinciplesPredictor, cstrLmpcProblem,
   cstrLyapunovTrace, cstrRegionGrid, cstrV, estimateCstrPredictionError, pNorm, runCstrClosedLoop, type Predictor,
 } from '../../src/control/index.ts';
 import { cstrStudyStates, runCstrStudy } from '../../src/control/study.ts';
@@ -86,17 +86,19 @@ test('error-bound estimate: a known bias is measured in the P-norm', () => {
   for (const x of cstrRegionGrid(9, 9)) assert.ok(cstrV(x) <= CSTR_STABILITY_LEVEL);
 });
 
-test('a biased model: the nominal LMPC leaves V < 372 on the plant, the tightened one keeps V <= V0 from the four states', () => {
+test('a biased model: the nominal LMPC leaves V < 372 on the plant, the tightened one keeps V <= max(V0, level floor) from the four states', () => {
   for (const bias of [[0, -5], [0, 5]] as [number, number][]) {
     const p = biasedPredictor(bias);
     const nominal = CSTR_SAFETY_STATES.map((x0) => runCstrClosedLoop(createCstrLmpc(p), x0, { maxSteps: 25 }).lyapunov);
     assert.ok(nominal.some((t) => t.exited), `bias ${bias}: the nominal LMPC should leave the region (max V ${nominal.map((t) => t.maxV.toFixed(0))})`);
     const safe = createSafeCstrLmpc(p, { errorBound: estimateCstrPredictionError(p, { stateGrid: 9, inputGrid: 3 }) });
+    assert.equal(safe.levelFloor, CSTR_SAFE_LEVEL_FLOOR);
     assert.ok(safe.controller instanceof SafeLmpcController);
     for (const x0 of CSTR_SAFETY_STATES) {
       const r = runCstrClosedLoop(safe.controller, x0, { maxSteps: 25 });
       assert.equal(r.lyapunov.exited, false, `bias ${bias} from ${x0}: max V ${r.lyapunov.maxV}`);
-      assert.ok(r.lyapunov.maxV <= r.lyapunov.V[0] * (1 + 1e-9), `bias ${bias} from ${x0}: V rose above V0 (${r.lyapunov.maxV} > ${r.lyapunov.V[0]})`);
+      const allowed = Math.max(r.lyapunov.V[0], safe.levelFloor);
+      assert.ok(r.lyapunov.maxV <= allowed * (1 + 1e-9), `bias ${bias} from ${x0}: V rose above max(V0, floor) (${r.lyapunov.maxV} > ${allowed})`);
       assert.equal(safe.controller.stats.assumptionViolations, 0);
     }
   }

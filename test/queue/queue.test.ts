@@ -73,17 +73,17 @@ test('a worker killed mid-cell: another worker retries the cell after the stall 
   // w1 takes both cells (concurrency 2) and is killed mid-cell
   const w1 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2', '--concurrency', '2']);
   await w1.waitFor(/waiting for cells/);
-  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.9', '--epochs', '12', '--out', join(dir, 'r.json'), '--queue', url, '--queue-name', q, '--json']);
-  for (let i = 0; i < 1200 && count(w1.stderr(), /: started/) < 2; i++) await sleep(100);
-  const w2 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
-  await w2.waitFor(/waiting for cells/);
+  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.9', '--epochs', '40', '--out', join(dir, 'r.json'), '--queue', url, '--queue-name', q, '--json']);
+  for (let i = 0; i < 6000 && count(w1.stderr(), /: started/) < 2; i++) await sleep(20);
   assert.equal(count(w1.stderr(), /: started/), 2);
-  assert.equal(count(w1.stderr(), /: done in/), 0, 'still mid-cell');
   w1.proc.kill('SIGKILL');
+  await w1.exit;
+  assert.equal(count(w1.stderr(), /: done in/), 0, 'killed mid-cell');
+  const w2 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2']);
   // w2 takes the killed cells after the stall interval: it finishes the first, starts the second;
   // Ctrl-C then hands that one back at once (exit 0) and a third worker finishes it
   const [, first] = await w2.waitFor(/: (\S+): done in/, 120000);
-  for (let i = 0; i < 1200 && count(w2.stderr(), /: started/) < 2; i++) await sleep(100);
+  for (let i = 0; i < 6000 && count(w2.stderr(), /: started/) < 2; i++) await sleep(20);
   const second = [...w2.stderr().matchAll(/: (\S+): started/g)].at(-1)![1];
   assert.notEqual(second, first);
   w2.proc.kill('SIGINT');
@@ -146,7 +146,7 @@ test('the coordinator killed and restarted re-attaches and collects; nothing fin
   const q = queueName();
   const dir = tmp('coord');
   const out = join(dir, 'r.json');
-  const args = ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '3', '--out', out, '--queue', url, '--queue-name', q, '--json'];
+  const args = ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '10', '--out', out, '--queue', url, '--queue-name', q, '--json'];
   const worker = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '5']);
   await worker.waitFor(/waiting for cells/);
   const first = startCli(t, args);
@@ -177,7 +177,7 @@ test('Redis restarted mid-sweep: coordinator and worker reconnect; every cell on
   const out = join(dir, 'r.json');
   const worker = startCli(t, ['worker', '--queue', redis.url, '--queue-name', q, '--stall-interval', '10']);
   await worker.waitFor(/waiting for cells/);
-  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '3', '--out', out, '--queue', redis.url, '--queue-name', q, '--json']);
+  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '10', '--out', out, '--queue', redis.url, '--queue-name', q, '--json']);
   await coord.waitFor(/cell 1\/3 done/);
   await redis.stop();
   await sleep(1500);

@@ -35,7 +35,7 @@ test('demo: the report shows the closed loops the demo ran (states, inputs with 
   assert.doesNotMatch(s, /data-empty|No MPC closed-loop runs/);
   assert.match(s, /ICLRNN LMPC/);
   assert.match(s, /first-principles LMPC/);
-  assert.match(s, /Lyapunov function V\(x\) on the true trajectory/);
+  assert.match(s, /V\(x\) on the true trajectory/);
   assert.match(s, /u2\(t\) and its bounds/);
   assert.match(s, /Solve time per step/);
 });
@@ -58,7 +58,7 @@ test('sweep: the CSTR report runs the LMPC with the saved models', () => {
   writeSweepReport(results, join(dir, 'sweep.json'), report);
   const s = mpcSection(readFileSync(report, 'utf8'));
   assert.doesNotMatch(s, /data-empty|No MPC closed-loop runs/);
-  assert.match(s, /iclrnn \(σ = 0\) LMPC/);
+  assert.match(s, /iclrnn \(σ = 0\) tightened/);
   assert.match(s, /first-principles LMPC/);
-  assert.match(s, /Lyapunov function V\(x\) on the true trajectory/);
+  assert.match(s, /V\(x\) on the true trajectory/);
 });

@@ -26,7 +26,7 @@ test('requested report sections must not come out empty', () => {
 
 test('MPC section: V against 372 with exits flagged, inputs with their bounds, solve times', () => {
   const s = renderMpcSection([exitingRun()]);
-  assert.match(s, /Lyapunov function V\(x\) on the true trajectory/);
+  assert.match(s, /V\(x\) on the true trajectory/);
   assert.match(s, /V = 372/);
   assert.match(s, /left the stability region V &lt; 372 in 1 of 1 runs/);
   assert.match(s, /EXIT: 2 steps with V ≥ 372/);

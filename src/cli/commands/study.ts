@@ -6,13 +6,13 @@
  * `--epochs` when missing).
  */
 import type { Command } from 'commander';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CSTR_SAFETY_MODES, type CstrSafetyMode } from '../../control/cstr-lmpc.ts';
 import { CSTR_STUDY_NOISE, cstrStudyStates, runCstrStudy, type StudyPredictor, type StudyResult } from '../../control/study.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
-import { checkOutputPath } from '../../io/output-path.ts';
+import { checkOutputPath, ensureDirectory } from '../../io/output-path.ts';
 import { MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
 import { renderReport } from '../../report/html.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
@@ -64,7 +64,7 @@ function studyPredictors(f: StudyFlags, kinds: BuiltinModelKind[], epochs: numbe
     data ??= generateCstrDataset();
     log(`study: training ${kind} for ${epochs} epochs (cached in ${path})`);
     const r = fitModel(data, { kind, hidden: 64, layers: 2, epochs, learningRate: 1e-3, seed: 0 });
-    mkdirSync(f.modelsDir, { recursive: true });
+    ensureDirectory(f.modelsDir, '--models-dir'); // not mkdirSync recursive: it spins forever under /proc (Node 20)
     saveModel(path, {
       model: r.model, inputScaler: r.inputScaler, outputScaler: r.outputScaler,
       metadata: {
