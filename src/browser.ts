@@ -12,8 +12,10 @@ export { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind, type
 export type { SequenceModel, ModelSpec, ModelKind, NamedParameter } from './nn/model.ts';
 
 // Training, evaluation and prediction.
-export { fitModel, predictPhysical, testMseOf, type FitOptions, type FitResult, type ScaledModel, type PreparedData } from './train/pipeline.ts';
-export type { TrainHistory, EpochInfo, TrainingData } from './train/trainer.ts';
+export { fitModel, fitModelAsync, predictPhysical, testMseOf, type FitOptions, type FitResult, type FitWarning, type ScaledModel, type PreparedData } from './train/pipeline.ts';
+export { TrainingDivergedError, type TrainHistory, type EpochInfo, type TrainingData, type DivergenceInfo } from './train/trainer.ts';
+// Accuracy against naive forecasts (persistence / last value) and the mean predictor.
+export { testBaselines, skillReport, type BaselineReport, type SkillReport } from './train/metrics.ts';
 
 // The model-file format (pure JSON; saveModel / loadModel in the Node entry write and read files).
 export { modelToJson, modelFromJson, MODEL_FORMAT_VERSION, type ModelFileJson, type ModelMetadata, type StoredModel } from './io/model-format.ts';

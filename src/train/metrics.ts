@@ -163,7 +163,17 @@ export function skillRatio(testMse: number, baselineMse: number | null): number 
   return testMse / baselineMse;
 }
 
-/** Puts a test MSE beside the baselines of its data set and split. */
+/**
+ * Puts a test MSE beside the baselines of its data set and split: `skill` is test MSE over the
+ * naive (persistence or last-value) forecast's MSE, `skillVsMean` over the mean predictor's.
+ * Below 1 means the model beats the baseline.
+ *
+ * @example
+ * ```js
+ * const report = skillReport(2e-5, testBaselines(data, 0, fit.outputScaler));
+ * report.skill; // 2e-5 / 5.5e-4 on the CSTR, about 0.036
+ * ```
+ */
 export function skillReport(testMse: number, baselines: BaselineReport): SkillReport {
   return { ...baselines, testMse, skill: skillRatio(testMse, baselines.baselineMse), skillVsMean: skillRatio(testMse, baselines.meanMse) };
 }
@@ -171,6 +181,14 @@ export function skillReport(testMse: number, baselines: BaselineReport): SkillRe
 /**
  * {@link evaluateBaselines} on the split drawn with `splitSeed` (the split {@link splitIndices}
  * gives, as `testMseOf` uses): for evaluating a stored model with its own output scaler.
+ *
+ * @example
+ * ```js
+ * const data = generateCstrDataset();
+ * const fit = fitModel(data, { kind: 'iclrnn', hidden: 16, layers: 1, epochs: 5 });
+ * const skill = skillReport(testMseOf(fit, data, 0), testBaselines(data, 0, fit.outputScaler));
+ * console.log(skill.kind, skill.baselineMse, skill.skill); // 'persistence', ~5.5e-4, test / baseline
+ * ```
  */
 export function testBaselines(d: SequenceDataset, splitSeed: number, outputScaler: MinMaxScaler | null): BaselineReport {
   return evaluateBaselines(d, splitIndices(d.count, splitSeed), outputScaler);

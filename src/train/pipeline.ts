@@ -184,6 +184,13 @@ export function fitModel(dataset: SequenceDataset, o: FitOptions): FitResult {
 /**
  * {@link fitModel} that lets the event loop run during training (signal handlers, timers,
  * `o.signal`), with the same numbers bit for bit.
+ *
+ * @example
+ * ```js
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 60_000); // at most a minute
+ * const fit = await fitModelAsync(generateCstrDataset(), { kind: 'iclrnn', epochs: 100, signal: stop.signal });
+ * ```
  */
 export async function fitModelAsync(dataset: SequenceDataset, o: FitOptions): Promise<FitResult> {
   const { data, model, trainOptions } = setUpFit(dataset, o);

@@ -263,6 +263,12 @@ export interface DivergenceInfo {
  * Training diverged (non-finite or exploding loss), usually because the learning rate is too
  * large. A {@link ValidationError}: the user fixes it by changing the training settings. The model
  * holds the weights of the last sound epoch; `history` has the epochs before.
+ *
+ * @example
+ * ```js
+ * try { fitModel(data, { kind: 'rnn', learningRate: 1e9 }); }
+ * catch (e) { if (e instanceof TrainingDivergedError) console.error(e.message, e.divergence.epoch); else throw e; }
+ * ```
  */
 export class TrainingDivergedError extends ValidationError {
   readonly divergence: DivergenceInfo;
