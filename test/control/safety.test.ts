@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  CSTR_P_FLAT, CSTR_SAFE_LEVEL_FLOOR, CSTR_SAFETY_STATES, Mpc, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, cstrFirstPrinciplesPredictor, cstrLmpcProblem,
+  CSTR_P_FLAT, CSTR_SAFE_LEVEL_FLOOR, CSTR_SAFETY_STATES, InputErrorTable, Mpc, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, cstrFirstPrinciplesPredictor, cstrLmpcProblem,
   cstrLyapunovTrace, cstrRegionGrid, cstrV, estimateCstrPredictionError, pNorm, runCstrClosedLoop, type Predictor,
 } from '../../src/control/index.ts';
 import { cstrStudyStates, runCstrStudy } from '../../src/control/study.ts';
@@ -152,4 +152,54 @@ test('study: >= 50 grid states inside V < 372 plus the four safety states; rows 
   assert.equal(row('biased/tightened/false').insideFraction, 1);
   assert.equal(row('fp/nominal/false').stepsRatio, 1);
   assert.ok(row('biased/tightened/false').errorBound! > 3);
+});
+
+test('input-dependent error bound: bilinear table above the inflated grid errors around u, exact gradient', () => {
+  const errors = [1, 2, 3, 4, 5, 6, 2, 1, 0.5, 3, 2, 8, 1, 1, 1, 2]; // 4 x 4 grid over the CSTR input box
+  const lo: [number, number] = [-3.5, -5e5], hi: [number, number] = [3.5, 5e5];
+  const t = new InputErrorTable(lo, hi, 4, 4, errors, 1.25);
+  const h1 = (hi[0] - lo[0]) / 3, h2 = (hi[1] - lo[1]) / 3;
+  fc.assert(
+    fc.property(fc.double({ min: lo[0], max: hi[0], noNaN: true }), fc.double({ min: lo[1], max: hi[1], noNaN: true }), (u1, u2) => {
+      const a = Math.min(2, Math.floor((u1 - lo[0]) / h1)), b = Math.min(2, Math.floor((u2 - lo[1]) / h2));
+      const around = Math.max(errors[a * 4 + b], errors[a * 4 + b + 1], errors[(a + 1) * 4 + b], errors[(a + 1) * 4 + b + 1]);
+      const v = t.value([u1, u2], null);
+      return v >= 1.25 * around - 1e-12 && v >= t.minimum - 1e-12 && v <= t.maximum + 1e-12;
+    }),
+    { numRuns: 300, seed: 9 },
+  );
+  const g = new Float64Array(2);
+  for (const u of [[0.3, 1.2e5], [-2.9, -3.1e5], [2.2, 4.4e5]]) {
+    t.value(u, g);
+    const d = [1e-6, 1e-1];
+    for (let j = 0; j < 2; j++) {
+      const p = u.slice(), m = u.slice();
+      p[j] += d[j];
+      m[j] -= d[j];
+      const fd = (t.value(p, null) - t.value(m, null)) / (2 * d[j]);
+      assert.ok(Math.abs(fd - g[j]) <= 1e-6 * Math.abs(fd) + 1e-8, `d eta / d u${j + 1}: ${g[j]} vs ${fd}`);
+    }
+  }
+  assert.throws(() => new InputErrorTable(lo, hi, 4, 4, errors.slice(1), 1.25), /4 x 4/);
+});
+
+test('MPC with an input-dependent margin: the first Lyapunov row and its exact Jacobian (forward and adjoint) match finite differences', () => {
+  const table = new InputErrorTable([-3.5, -5e5], [3.5, 5e5], 3, 3, [3, 2, 4, 1, 0.5, 2, 5, 3, 1], 1.25);
+  const x0 = [1.2, -60];
+  const u = [0.7, 1.3e5, -0.4, -2.1e5];
+  for (const derivatives of ['forward', 'adjoint'] as const) {
+    const mpc = new Mpc(cstrLmpcProblem(cstrFirstPrinciplesPredictor(), { lyapunov: { periods: 'first', errorBound: table.maximum, inputErrorBound: table, levelFloor: 300 }, solver: { derivatives } }));
+    const e = mpc.evaluate(x0, u);
+    const xEnd = mpc.predict(x0, u).subarray(9 * 2, 10 * 2);
+    const r = Math.sqrt(300) - table.value([u[0], u[1]], null);
+    assert.ok(Math.abs(e.constraints[0] - (cstrV(xEnd) - r * r)) < 1e-9 * 300);
+    const steps = [1e-6, 1e-1, 1e-6, 1e-1];
+    for (let j = 0; j < 4; j++) {
+      const p = u.slice(), m = u.slice();
+      p[j] += steps[j];
+      m[j] -= steps[j];
+      const fd = (mpc.evaluate(x0, p).constraints[0] - mpc.evaluate(x0, m).constraints[0]) / (2 * steps[j]);
+      assert.ok(Math.abs(fd - e.jacobian[j]) <= 1e-5 * Math.abs(fd) + 1e-9, `${derivatives} dc0/du${j}: ${e.jacobian[j]} vs ${fd}`);
+    }
+  }
 });
