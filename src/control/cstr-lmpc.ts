@@ -376,7 +376,8 @@ export interface SafeCstrLmpcOptions extends CstrLmpcOptions {
 
 /**
  * SQP iteration limit of the learned-model solve of the 'tightened' mode with a backup (Gauss-Newton
- * normally needs 1-5; a solve that needs more is handed to the backup).
+ * normally needs 1-5; a solve that needs more, or ends infeasible, is handed to the backup without
+ * the BFGS continuation or the retry from the centre of the box).
  */
 export const SAFE_PRIMARY_ITERATIONS = 6;
 
@@ -442,7 +443,7 @@ export function createSafeCstrLmpc(source: ScaledModel | Predictor | 'first-prin
   // The guarantee needs the applied (first) period only; with a backup, an infeasible solve is
   // handed over quickly instead of searching for the minimum-violation point (up to hundreds of
   // SQP iterations), which the backup makes unnecessary.
-  const solver = fallback === 'backup' ? { maxIterations: SAFE_PRIMARY_ITERATIONS, retry: false, ...options.solver } : options.solver;
+  const solver = fallback === 'backup' ? { maxIterations: SAFE_PRIMARY_ITERATIONS, retry: false, bfgsContinuation: false, ...options.solver } : options.solver;
   const mpc = createCstrLmpc(source, { ...options, solver, lyapunov: { periods: 'first', ...base, errorBound: table ? Math.max(eta, table.maximum) : eta, inputErrorBound: table, levelFloor: floor } });
   return wrap(mpc, eta, estimate, floor, fallback);
 }

@@ -91,6 +91,12 @@ export interface MpcSolverOptions extends SqpOptions {
    */
   retry?: boolean;
   /**
+   * With the Gauss-Newton Hessian: continue a solve that Gauss-Newton did not finish with BFGS
+   * (default true; it finds the minimum-violation point of an infeasible problem). A caller that
+   * has its own fallback for non-optimal solves (see `SafeLmpcController`) turns it off to fail fast.
+   */
+  bfgsContinuation?: boolean;
+  /**
    * How exact derivatives are computed (default `'auto'`: `'forward'` when the predictor has a
    * {@link Predictor.jacobian}, else `'adjoint'`):
    * - `'adjoint'`: one reverse sweep over the unrolled horizon (vector-Jacobian products of the
@@ -285,6 +291,7 @@ export class Mpc {
   private readonly half: Float64Array;
   private readonly objectiveScaleOption: 'auto' | number;
   private readonly retry: boolean;
+  private readonly bfgsContinuation: boolean;
   private readonly tolerance: number;
   private readonly solver: SqpSolver;
   private readonly nlp: NlpProblem;
@@ -412,6 +419,7 @@ export class Mpc {
     this.objectiveScaleOption = so.objectiveScale ?? 'auto';
     if (this.objectiveScaleOption !== 'auto' && !(this.objectiveScaleOption > 0)) throw new ValidationError('MPC: solver.objectiveScale must be > 0 or "auto"');
     this.retry = so.retry ?? true;
+    this.bfgsContinuation = so.bfgsContinuation ?? true;
     this.tolerance = so.tolerance ?? 1e-6;
     const mode = so.derivatives ?? 'auto';
     if (mode !== 'auto' && mode !== 'adjoint' && mode !== 'forward') throw new ValidationError(`MPC: solver.derivatives must be 'auto', 'adjoint' or 'forward'`);
@@ -619,7 +627,7 @@ export class Mpc {
   private attempt(z0: Float64Array): { r: SqpResult; iterations: number; evaluations: number } {
     let r = this.solver.solve(this.nlp, z0);
     let iterations = r.iterations, evaluations = r.evaluations;
-    if (r.status !== 'optimal' && this.bfgsSolver && this.bfgsProblem) {
+    if (r.status !== 'optimal' && this.bfgsContinuation && this.bfgsSolver && this.bfgsProblem) {
       const r2 = this.bfgsSolver.solve(this.bfgsProblem, r.z);
       iterations += r2.iterations;
       evaluations += r2.evaluations;
