@@ -141,7 +141,10 @@ export interface MpcRunResult {
   x2: number[];
   u1: number[];
   u2: number[];
+  /** V(x) along the true (plant) trajectory. */
   v: number[];
+  /** The largest V on the plant; at or above 372 the run left the stability region. */
+  maxV: number;
   solveMs: number[];
   statuses: string[];
   converged: boolean;

@@ -4,6 +4,7 @@ import type { ComputeClient } from '../client.ts';
 import type { ModelInfo, MpcRunResult } from '../protocol.ts';
 import { Chart, COLORS, PhasePlane } from '../chart.tsx';
 import { ellipse, lyapunov, TARGET_BOX, X1_RANGE, X2_RANGE } from '../cstr-geometry.ts';
+import { CSTR_STABILITY_LEVEL } from '../../systems/cstr.ts';
 import { ErrorMessage, errorText, fmt, NumberField, readHash, Section, writeHash } from '../ui.tsx';
 
 const RUN_COLORS = { model: COLORS.vermillion, 'first-principles': COLORS.blue } as const;
@@ -132,6 +133,11 @@ export function ControlView(p: { client: ComputeClient; model: ModelInfo | null 
                   <strong>{r.predictor}:</strong> {r.converged ? `target reached in ${r.steps} steps` : `not converged after ${r.steps} steps`}; solve time median{' '}
                   {fmt([...r.solveMs].sort((a, b) => a - b)[Math.floor(r.solveMs.length / 2)] ?? NaN)} ms, max {fmt(Math.max(0, ...r.solveMs))} ms
                   {r.message && <span class={r.infeasibleSteps ? 'warn' : ''}> ({r.message})</span>}
+                  {r.maxV >= CSTR_STABILITY_LEVEL ? (
+                    <span class="warn" data-testid={`mpc-exit-${r.predictor}`}> LEFT the stability region on the plant: max V = {fmt(r.maxV)} (level {CSTR_STABILITY_LEVEL})</span>
+                  ) : (
+                    <span> max V on the plant {fmt(r.maxV)}, inside the stability region</span>
+                  )}
                 </li>
               ))}
             </ul>
@@ -166,8 +172,11 @@ export function ControlView(p: { client: ComputeClient; model: ModelInfo | null 
             yLabel="V(x)"
             xIntegers
             logY
-            series={runs.map((r) => ({ label: `V, ${r.predictor}`, color: RUN_COLORS[r.predictor], points: true }))}
-            data={timeSeries((r) => r.v.map((v) => Math.max(v, 1e-6)), true)!}
+            series={[...runs.map((r) => ({ label: `V, ${r.predictor}`, color: RUN_COLORS[r.predictor], points: true })), { label: 'stability level V = 372', color: COLORS.black, dash: [6, 4] }]}
+            data={(() => {
+              const d = timeSeries((r) => r.v.map((v) => Math.max(v, 1e-6)), true)!;
+              return [...d, d[0].map(() => CSTR_STABILITY_LEVEL)];
+            })()}
             testId="mpc-v"
             height={200}
           />

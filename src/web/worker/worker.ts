@@ -8,7 +8,7 @@
 import { buildModel } from '../../nn/models.ts';
 import type { SequenceModel } from '../../nn/model.ts';
 import { certify } from '../../certify/certify.ts';
-import { createCstrLmpc, runCstrClosedLoop } from '../../control/cstr-lmpc.ts';
+import { createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop } from '../../control/cstr-lmpc.ts';
 import { cstrPhasePortraits } from '../../report/phase.ts';
 import { CSTR_INPUT_NAMES, CSTR_OUTPUT_NAMES, generateCstrDataset, lyapunovValue } from '../../systems/cstr.ts';
 import type { SequenceDataset } from '../../systems/dataset.ts';
@@ -337,13 +337,13 @@ function certifyJob(localIndex: number | null, radius: number): CertifyResult {
 function mpcJob(x0: [number, number], predictors: ('model' | 'first-principles')[], maxSteps: number): MpcRunResult[] {
   if (!x0.every(Number.isFinite)) throw new ValidationError('the initial state must be two finite numbers');
   return predictors.map((which) => {
-    const empty: MpcRunResult = { predictor: which, t: [], x1: [], x2: [], u1: [], u2: [], v: [], solveMs: [], statuses: [], converged: false, steps: 0, infeasibleSteps: 0, message: null };
+    const empty: MpcRunResult = { predictor: which, t: [], x1: [], x2: [], u1: [], u2: [], v: [], maxV: 0, solveMs: [], statuses: [], converged: false, steps: 0, infeasibleSteps: 0, message: null };
     let mpc;
     try {
-      if (which === 'model') {
-        const m = needModel();
-        mpc = createCstrLmpc(m);
-      } else mpc = createCstrLmpc('first-principles');
+      // A learned model drives the plant through the robust ('tightened') LMPC, the CLI's default:
+      // its Lyapunov constraint is tightened by the model's estimated one-period error.
+      if (which === 'model') mpc = createSafeCstrLmpc(needModel()).controller;
+      else mpc = createCstrLmpc('first-principles');
     } catch (e) {
       return { ...empty, message: (e as Error).message };
     }
@@ -365,6 +365,7 @@ function mpcJob(x0: [number, number], predictors: ('model' | 'first-principles')
       converged: r.converged,
       steps: r.steps,
       infeasibleSteps: infeasible,
+      maxV: Math.max(...r.x.map((x) => lyapunovValue(x[0], x[1]))),
       message: infeasible > 0 ? `${infeasible} step(s) could not meet the Lyapunov constraint; the input minimising the violation was applied` : r.converged ? null : `target not reached in ${maxSteps} steps`,
     };
   });
