@@ -9,6 +9,7 @@ import { buildModel } from '../../nn/models.ts';
 import type { SequenceModel } from '../../nn/model.ts';
 import { certify } from '../../certify/certify.ts';
 import { createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop } from '../../control/cstr-lmpc.ts';
+import { SafeLmpcController } from '../../control/robust.ts';
 import { cstrPhasePortraits } from '../../report/phase.ts';
 import { CSTR_INPUT_NAMES, CSTR_OUTPUT_NAMES, generateCstrDataset, lyapunovValue } from '../../systems/cstr.ts';
 import type { SequenceDataset } from '../../systems/dataset.ts';
@@ -341,7 +342,8 @@ function mpcJob(x0: [number, number], predictors: ('model' | 'first-principles')
     let mpc;
     try {
       // A learned model drives the plant through the robust ('tightened') LMPC, the CLI's default:
-      // its Lyapunov constraint is tightened by the model's estimated one-period error.
+      // its Lyapunov constraint is tightened by the model's estimated one-period error, and a step
+      // it cannot solve is handed to the first-principles LMPC.
       if (which === 'model') mpc = createSafeCstrLmpc(needModel()).controller;
       else mpc = createCstrLmpc('first-principles');
     } catch (e) {
@@ -352,6 +354,7 @@ function mpcJob(x0: [number, number], predictors: ('model' | 'first-principles')
       onStep: (info) => emit({ type: 'mpc-step', predictor: which, step: info.step, x: [info.state[0], info.state[1]] }),
     });
     const infeasible = r.statuses.filter((s) => s === 'infeasible').length;
+    const backupSteps = mpc instanceof SafeLmpcController ? mpc.stats.fallbacks.backup : 0;
     return {
       predictor: which,
       t: r.t,
@@ -366,7 +369,9 @@ function mpcJob(x0: [number, number], predictors: ('model' | 'first-principles')
       steps: r.steps,
       infeasibleSteps: infeasible,
       maxV: Math.max(...r.x.map((x) => lyapunovValue(x[0], x[1]))),
-      message: infeasible > 0 ? `${infeasible} step(s) could not meet the Lyapunov constraint; the input minimising the violation was applied` : r.converged ? null : `target not reached in ${maxSteps} steps`,
+      message: backupSteps > 0
+        ? `the learned-model LMPC could not guarantee ${backupSteps} step(s) on the plant; the first-principles LMPC acted on those`
+        : infeasible > 0 ? `${infeasible} step(s) could not meet the Lyapunov constraint; the input minimising the violation was applied` : r.converged ? null : `target not reached in ${maxSteps} steps`,
     };
   });
 }
