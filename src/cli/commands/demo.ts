@@ -91,12 +91,15 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     epochs: result.history.epochsRun,
     secondsPerEpoch: result.history.secondsPerEpoch,
     testMse: result.testMse,
+    baselineMse: result.baselineMse,
+    skill: result.skill,
     modelPath,
   };
   const lines = [
     `iclrnn demo: CSTR, ${dataset.count} sequences (train ${result.data.train.count}, validation ${result.data.validation.count}, test ${result.data.test.count})`,
     `  ICLRNN 2x64 trained ${result.history.epochsRun} epochs (${fmt(result.history.secondsPerEpoch)} s/epoch)`,
     `  test MSE (scaled) ${fmt(result.testMse, 3)}   (reference after 1000 epochs: 3.0e-4)`,
+    `  persistence baseline (the state stays where it is) ${fmt(result.baselineMse, 3)}: skill (test / baseline) ${fmt(result.skill, 3)}`,
     `  model saved to ${modelPath}`,
   ];
   const ctx: DemoContext = { options: o, modelPath, result, summary, lines };
