@@ -20,7 +20,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// test/setup/fast-check.mjs fixes the property-test seed under CI (or ICLRNN_FC_SEED).
 // ICLRNN_FROM_SOURCE=1: tests that spawn bin/iclrnn.mjs run the current sources (no rebuild needed);
 // the packaging suite (test/package/) clears it to test dist/ and the packed tarball.
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/setup/fast-check.mjs', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
 process.exit(r.status ?? 1);

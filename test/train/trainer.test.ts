@@ -69,7 +69,14 @@ test('spectral constraint: projection only shrinks, reference always normalises 
       const q = Float64Array.from(w);
       new SpectralNormalize({ mode: 'reference', iterations: 200, tolerance: 1e-12 }).apply(q, r, c);
       const sq = largestSingularValue(q, r, c);
-      if (s0 > 0) assert.ok(Math.abs(sq - s0 / (s0 + 1e-3)) < 1e-6, `reference gave ${sq}`);
+      // The reference divides by a power-iteration estimate, which never exceeds the true sigma
+      // (a Rayleigh quotient) and, after 200 steps, is within about 1/(4e * 200) relative of it even
+      // when the top two singular values nearly coincide (the error factor r^(4k) (1 - r^2) peaks there).
+      const target = s0 / (s0 + 1e-3);
+      if (s0 > 0) {
+        assert.ok(sq >= target - 1e-9, `reference gave ${sq} < ${target}: the estimate exceeded sigma`);
+        assert.ok(sq - target <= 2e-3 * target, `reference gave ${sq}, expected about ${target}`);
+      }
     }),
     { numRuns: 100 },
   );
