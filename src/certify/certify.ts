@@ -30,6 +30,7 @@
  * structural proof (convexity.ts); the Jensen check only looks for counterexamples.
  */
 import type { SequenceModel } from '../nn/model.ts';
+import { ProgramCell } from '../nn/program-cell.ts';
 import type { ModelMetadata } from '../io/model-format.ts';
 import { structuralConvexity, type StructuralConvexity } from './convexity.ts';
 import { jensenCheck, lipschitzAttack, referenceEstimate, type AttackResult, type JensenResult, type ReferenceEstimate } from './empirical.ts';
@@ -219,6 +220,14 @@ export function certify(
   const t0 = now();
   const model: SequenceModel = 'cells' in modelOrStored ? modelOrStored : modelOrStored.model;
   model.requireStacked('certify');
+  // families that exist only as cell programs (the GRU) have no bound-propagation / LFR rules yet
+  model.cells.forEach((c, i) => {
+    if (c instanceof ProgramCell)
+      throw new ValidationError(
+        `certify: cells.${i} is a '${c.program.family}' cell, which has no bound-propagation rules yet, so no Lipschitz bound can be certified ` +
+          `(certify handles rnn, lstm, lrnn, icrnn, iclstm, iclrnn models)`,
+      );
+  });
   if (!('cells' in modelOrStored)) metadata = metadata ?? modelOrStored.metadata ?? null;
   const steps = options.steps ?? defaultSteps(metadata);
   if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`certify: steps must be a positive integer, got ${steps}`);

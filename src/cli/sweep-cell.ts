@@ -33,21 +33,26 @@ function certifiedUpperBound(model: SequenceModel, steps: number): { value: numb
   return { value: report.lipschitz.upperBound, reason: report.lipschitz.upperBoundReason };
 }
 
-/** Empirical estimate (reference protocol) on the scaled test inputs, plus the certified bound. */
-export function lipschitzOf(model: SequenceModel, test: TrainingData, samples: number, seed: number): SweepLipschitz {
+/**
+ * Empirical estimate (reference protocol: every entry of each sequence perturbed by a uniform draw
+ * in [eps/4, eps], the largest output/input change ratio) on the given scaled inputs (`inputs`
+ * names them: 'test' by default, 'train' for the reference's exact protocol), plus the certified bound.
+ */
+export function lipschitzOf(model: SequenceModel, data: TrainingData, samples: number, seed: number, inputs: 'train' | 'test' = 'test'): SweepLipschitz {
   const out: SweepLipschitz = { empirical: null, upperBound: null, method: 'reference-perturbation', eps: LIPSCHITZ_EPS, samples: 0, reason: null };
+  if (inputs === 'train') out.inputs = 'train';
   const reasons: string[] = [];
   try {
-    const n = samples > 0 ? Math.min(samples, test.count) : test.count;
+    const n = samples > 0 ? Math.min(samples, data.count) : data.count;
     out.samples = n;
-    const v = empiricalLipschitz(model, test.inputs, n, test.steps, seed, { eps: LIPSCHITZ_EPS });
+    const v = empiricalLipschitz(model, data.inputs, n, data.steps, seed, { eps: LIPSCHITZ_EPS });
     if (Number.isFinite(v)) out.empirical = v;
     else reasons.push(`empirical estimate is ${v}`);
   } catch (e) {
     reasons.push(`empirical estimate failed: ${(e as Error).message}`);
   }
   try {
-    const b = certifiedUpperBound(model, test.steps);
+    const b = certifiedUpperBound(model, data.steps);
     out.upperBound = b.value;
     if (b.reason) reasons.push(b.reason);
   } catch (e) {
@@ -122,10 +127,11 @@ export async function runSweepCell(job: SweepJobPayload, onEpoch?: (e: CellEpoch
     noise: job.cell.noise, seed: job.cell.seed,
     splitSeed: s.data.splitSeed,
     spectral: { k: 1, mode: 'projection' },
+    earlyStopping: s.earlyStopping ?? undefined,
     onEpoch: onEpoch ? (i) => onEpoch({ epoch: i.epoch, epochs: i.epochs, valLoss: i.valLoss }) : undefined,
   });
   const trainSeconds = (performance.now() - t0) / 1000;
-  const lipschitz = lipschitzOf(r.model, r.data.test, s.lipschitzSamples, job.cell.seed + 7);
+  const lipschitz = lipschitzOf(r.model, s.lipschitzInputs === 'train' ? r.data.train : r.data.test, s.lipschitzSamples, job.cell.seed + 7, s.lipschitzInputs);
   const h = r.history;
   let modelText: string | null = null;
   if (job.saveModels) {
@@ -137,7 +143,7 @@ export async function runSweepCell(job: SweepJobPayload, onEpoch?: (e: CellEpoch
         metadata: {
           system: s.system,
           data: { ...s.data },
-          training: { epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, optimizer: 'adam', noise: job.cell.noise, spectralMode: 'projection', k: 1, patience: null, hidden: s.hidden, layers: s.layers },
+          training: { epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, optimizer: 'adam', noise: job.cell.noise, spectralMode: 'projection', k: 1, patience: s.earlyStopping?.patience ?? null, hidden: s.hidden, layers: s.layers },
           seed: job.cell.seed,
           metrics: { trainLoss: h.trainLoss.at(-1) ?? null, valLoss: h.valLoss.at(-1) ?? null, testMse: r.testMse, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
         },
@@ -150,10 +156,16 @@ export async function runSweepCell(job: SweepJobPayload, onEpoch?: (e: CellEpoch
     trainSeconds,
     secondsPerEpoch: h.secondsPerEpoch,
     epochsRun: h.epochsRun,
+    bestEpoch: h.bestEpoch,
+    stoppedEarly: h.stoppedEarly,
     trainLoss: h.trainLoss.at(-1) ?? null,
     valLoss: h.valLoss.at(-1) ?? null,
     parameters: r.model.parameterCount(),
     modelFile: null,
+    baselineMse: r.baselineMse,
+    skill: r.skill,
+    meanPredictorMse: r.baselines.meanMse,
+    baselineKind: r.baselines.kind,
   };
   return { format: SWEEP_JOB_RESULT_FORMAT, version: SWEEP_JOB_VERSION, key: job.cell.key, metrics, modelText, worker: `${hostname()}:${process.pid}` };
 }

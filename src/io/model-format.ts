@@ -114,6 +114,7 @@ const CELL_OF_KIND: Record<string, { type: string; activation?: string }> = {
   icrnn: { type: 'icrnn' },
   iclstm: { type: 'iclstm' },
   iclrnn: { type: 'simple', activation: 'relu' },
+  gru: { type: 'gru' },
 };
 
 /**

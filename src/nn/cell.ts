@@ -31,7 +31,8 @@ export type CellConfig =
       constraints?: Record<string, ConstraintConfig>;
     }
   | { type: 'icrnn'; inputSize: number; units: number; constraints?: Record<string, ConstraintConfig> }
-  | { type: 'iclstm'; inputSize: number; units: number; constraints?: Record<string, ConstraintConfig> };
+  | { type: 'iclstm'; inputSize: number; units: number; constraints?: Record<string, ConstraintConfig> }
+  | { type: 'gru'; inputSize: number; units: number; constraints?: Record<string, ConstraintConfig> };
 
 /** One recurrent cell: forward and backward for a single time step over a batch. */
 export interface RecurrentCell {

@@ -17,10 +17,11 @@ import { LipschitzCell } from './lipschitz-cell.ts';
 import { LstmCell } from './lstm-cell.ts';
 import type { Parameter } from './parameter.ts';
 import { SimpleCell } from './simple-cell.ts';
+import { ProgramCell } from './program-cell.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The model families iclrnn builds. `custom` is any other stack (e.g. an imported Keras model). */
-export type ModelKind = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn' | 'custom';
+export type ModelKind = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn' | 'gru' | 'custom';
 
 /** Architecture of a model (serialisable; weights travel separately). */
 export interface ModelSpec {
@@ -98,6 +99,8 @@ export function createCell(c: CellConfig): RecurrentCell {
       return new IcrnnCell(c.inputSize, c.units, c.constraints);
     case 'iclstm':
       return new IclstmCell(c.inputSize, c.units, c.constraints);
+    case 'gru':
+      return new ProgramCell(c);
     default:
       throw new ValidationError(`unknown cell type '${(c as { type: string }).type}'`);
   }

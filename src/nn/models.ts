@@ -1,5 +1,5 @@
 /**
- * Builders for the six model families, with the reference's architectures, constraints and
+ * Builders for the seven model families (the six of the reference plus the Keras GRU), with the reference's architectures, constraints and
  * initialisers (REFERENCE.md section 3).
  */
 import { orthogonal } from '../core/linalg.ts';
@@ -9,10 +9,11 @@ import type { ConstraintConfig, SpectralMode } from './constraints.ts';
 import type { DenseConfig } from './dense.ts';
 import { SequenceModel, type ModelKind, type ModelSpec } from './model.ts';
 import type { Parameter } from './parameter.ts';
+import { ProgramCell } from './program-cell.ts';
 import { ValidationError } from '../core/errors.ts';
 
-/** The six built-in families. */
-export const MODEL_KINDS = ['rnn', 'lstm', 'lrnn', 'icrnn', 'iclstm', 'iclrnn'] as const;
+/** The built-in families. */
+export const MODEL_KINDS = ['rnn', 'lstm', 'lrnn', 'icrnn', 'iclstm', 'iclrnn', 'gru'] as const;
 /** A built-in model family: one of {@link MODEL_KINDS}. */
 export type BuiltinModelKind = (typeof MODEL_KINDS)[number];
 
@@ -101,6 +102,9 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
       case 'iclrnn':
         cells.push({ type: 'simple', inputSize: size, units: hidden, activation: 'relu', constraints: { kernel: spectral, recurrentKernel: spectral } });
         break;
+      case 'gru':
+        cells.push({ type: 'gru', inputSize: size, units: hidden });
+        break;
       default:
         throw new ValidationError(`unknown model kind '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
     }
@@ -181,6 +185,11 @@ export function buildModel(kind: BuiltinModelKind, o: BuildOptions): SequenceMod
   const model = new SequenceModel(modelSpec(kind, o));
   const rng = new Rng(o.seed ?? 0);
   for (const cell of model.cells) {
+    if (cell instanceof ProgramCell) {
+      // families defined only as programs carry their initialisers (Keras defaults for the GRU)
+      cell.initialize(rng);
+      continue;
+    }
     for (const p of cell.params) {
       const recurrent = p.rows === cell.units && p.name !== 'kernel' && p.rows === p.cols;
       switch (kind) {

@@ -5,7 +5,7 @@
  * All text taken from the inputs is escaped.
  */
 import type { StudyResult } from '../control/study.ts';
-import type { SweepResults } from '../train/sweep.ts';
+import { cellSkill, type SweepResults } from '../train/sweep.ts';
 import { stabilityEllipse, type PhasePortraitGroup } from './phase.ts';
 import { PUBLISHED_CITATION, PUBLISHED_EPOCHS, PUBLISHED_SOURCE, PUBLISHED_LIPSCHITZ_CSTR, PUBLISHED_NOISE, PUBLISHED_TEST_MSE } from './published.ts';
 import { escapeHtml, formatNumber, linePlot, paletteColor, type LegendItem, type PlotSeries } from './svg.ts';
@@ -25,6 +25,14 @@ export interface ReportRow {
   epochs?: number | null;
   status?: 'done' | 'failed' | string;
   error?: string | null;
+  /** MSE of the naive forecast (persistence / last value) on the same test split; null: none / not recorded. */
+  baselineMse?: number | null;
+  /** `testMse / baselineMse`; null: no baseline (or not recorded: results written before skill was). */
+  skill?: number | null;
+  /** MSE of predicting the mean of the training targets. */
+  meanPredictorMse?: number | null;
+  /** Which naive forecast `baselineMse` is: 'persistence', 'last-value' or 'none'. */
+  baselineKind?: string | null;
 }
 
 /** One MPC closed-loop run: time (h), states and inputs (deviation variables), equally long. */
@@ -123,6 +131,10 @@ export function reportRowsFromSweep(results: SweepResults): ReportRow[] {
     epochs: fin(c.epochsRun) ? c.epochsRun : null,
     status: c.status,
     error: c.error ?? null,
+    baselineMse: fin(c.baselineMse) ? c.baselineMse : null,
+    skill: c.status === 'done' ? cellSkill(c) : null,
+    meanPredictorMse: fin(c.meanPredictorMse) ? c.meanPredictorMse : null,
+    baselineKind: typeof c.baselineKind === 'string' ? c.baselineKind : null,
   }));
 }
 
@@ -134,6 +146,8 @@ interface Aggregate {
   lipschitz: number | null;
   upperBound: number | null;
   trainSeconds: number | null;
+  /** Mean skill over the seeds (null when none recorded). */
+  skill: number | null;
 }
 
 function mean(xs: (number | null | undefined)[]): number | null {
@@ -158,7 +172,41 @@ export function aggregateRows(rows: ReportRow[]): Aggregate[] {
     lipschitz: mean(g.map((r) => r.lipschitz)),
     upperBound: mean(g.map((r) => r.upperBound)),
     trainSeconds: mean(g.map((r) => r.trainSeconds)),
+    skill: mean(g.map(rowSkill)),
   }));
+}
+
+/** A row's skill: the recorded one, else testMse / baselineMse when both are known. */
+function rowSkill(r: ReportRow): number | null {
+  if (fin(r.skill)) return r.skill;
+  return fin(r.testMse) && fin(r.baselineMse) && r.baselineMse > 0 ? r.testMse / r.baselineMse : null;
+}
+
+/** The baseline of a report's rows (one split: the first row that recorded one). */
+export interface ReportBaseline {
+  kind: string | null;
+  mse: number | null;
+  meanPredictorMse: number | null;
+}
+
+/** The baseline recorded in the rows (kind null when no row recorded one: old results files). */
+export function baselineOfRows(rows: ReportRow[]): ReportBaseline {
+  const r = rows.find((x) => typeof x.baselineKind === 'string' || fin(x.baselineMse));
+  const m = rows.find((x) => fin(x.meanPredictorMse));
+  return { kind: r ? (r.baselineKind ?? (fin(r.baselineMse) ? 'persistence' : null)) : null, mse: r && fin(r.baselineMse) ? r.baselineMse : null, meanPredictorMse: m ? m.meanPredictorMse! : null };
+}
+
+/** What the naive forecast is, in one sentence (for the notes under the tables). */
+export function baselineSentence(b: ReportBaseline): string {
+  const mean = b.meanPredictorMse !== null ? ` Predicting the mean of the training targets scores ${formatNumber(b.meanPredictorMse)}.` : '';
+  if (b.kind === null) return 'Skill: n/a (these results were recorded without the naive baseline).';
+  if (b.kind === 'none' || b.mse === null)
+    return `Skill: n/a. This data set has no naive forecast (no target is also an input), so only the mean predictor is a reference.${mean}`;
+  const what =
+    b.kind === 'persistence'
+      ? 'Persistence predicts that the state stays at its initial value (the input) for every step of the sequence'
+      : 'The last-value forecast predicts each target by the latest observed value of the same quantity (the input at the same step)';
+  return `${what}; on this test split it scores ${formatNumber(b.mse)}. Skill = test MSE / ${formatNumber(b.mse)}: below 1 the model beats ${b.kind === 'persistence' ? 'persistence' : 'the last value'}.${mean}`;
 }
 
 function uniqueInOrder<T>(xs: T[]): T[] {
@@ -208,6 +256,9 @@ export function renderMseSection(rows: ReportRow[], system?: string, showPublish
     if (published?.[m])
       series.push({ name: `${modelLabel(m)} (published)`, x: [...PUBLISHED_NOISE], y: [...published[m]], color: colors.get(m), dash: '5 4', marker: 'square', markerSize: 2.6, opacity: 0.75 });
   }
+  const base0 = baselineOfRows(rows);
+  if (base0.mse !== null && noise.length)
+    series.push({ name: base0.kind === 'persistence' ? 'persistence (baseline)' : 'last value (baseline)', x: [noise[0], noise[noise.length - 1]], y: [base0.mse, base0.mse], color: '#777777', dash: '2 4' });
   const svg = linePlot(series, {
     title: `Test MSE vs training noise${system ? ` (${system})` : ''}`,
     xLabel: 'training noise σ (scaled targets)',
@@ -220,6 +271,7 @@ export function renderMseSection(rows: ReportRow[], system?: string, showPublish
     id: 'fig-mse',
   });
   const head = ['model', ...noise.map((n) => `σ = ${formatNumber(n)}`)];
+  const base = baselineOfRows(rows);
   const body = models.map((m) => [
     `<span class="swatch" style="background:${colors.get(m)}"></span>${escapeHtml(modelLabel(m))}`,
     ...noise.map((n) => {
@@ -227,17 +279,22 @@ export function renderMseSection(rows: ReportRow[], system?: string, showPublish
       const i = PUBLISHED_NOISE.findIndex((p) => p === n);
       const pub = published?.[m] && i >= 0 ? published[m][i] : null;
       const ours = a ? `${escapeHtml(formatNumber(a.testMse))}${a.n > 1 ? `<small> (${a.n} seeds)</small>` : ''}` : '–';
-      return pub !== null ? `${ours}<br><small class="pub">published ${escapeHtml(formatNumber(pub))}</small>` : ours;
+      const skill = a ? `<br><small class="skill">skill ${a.skill !== null ? escapeHtml(formatNumber(a.skill)) : 'n/a'}</small>` : '';
+      const pubSkill = pub !== null && base.mse !== null && base.mse > 0 ? `, skill ${escapeHtml(formatNumber(pub / base.mse))}` : '';
+      return pub !== null ? `${ours}${skill}<br><small class="pub">published ${escapeHtml(formatNumber(pub))}${pubSkill}</small>` : ours + skill;
     }),
   ]);
-  const note = published
+  if (base.mse !== null) body.push([`<span class="swatch" style="background:#777777"></span>${escapeHtml(base.kind === 'persistence' ? 'persistence (baseline)' : 'last value (baseline)')}`, ...noise.map(() => escapeHtml(formatNumber(base.mse)))]);
+  if (base.meanPredictorMse !== null) body.push([`<span class="swatch" style="background:#bbbbbb"></span>mean predictor`, ...noise.map(() => escapeHtml(formatNumber(base.meanPredictorMse)))]);
+  const baseNote = `<p class="note baseline">${escapeHtml(baselineSentence(base))}${base.mse !== null && published ? ' The published skill divides the published test MSE by this split\'s baseline (the published split differs; an approximation).' : ''}</p>`;
+  const note = baseNote + (published
     ? `<p class="note">Dashed lines and "published" figures: ${escapeHtml(PUBLISHED_CITATION)}. The published models were trained for ${PUBLISHED_EPOCHS} epochs; compare with care when this run used fewer.</p>`
-    : `<p class="note">No published numbers for this system.</p>`;
+    : `<p class="note">No published numbers for this system.</p>`);
   return section('mse', 'Test MSE vs training noise', figure(svg) + table(head, body, 'numbers') + note);
 }
 
 /** Empirical Lipschitz estimate (and certified bound, when available) vs noise, log scale. */
-export function renderLipschitzSection(rows: ReportRow[], system?: string, showPublished = true): string {
+export function renderLipschitzSection(rows: ReportRow[], system?: string, showPublished = true, inputs: 'train' | 'test' = 'test'): string {
   const agg = aggregateRows(rows);
   const showPub = showPublished && system === 'cstr';
   const models = uniqueInOrder([...agg.map((a) => a.model), ...(showPub ? Object.keys(PUBLISHED_LIPSCHITZ_CSTR.values) : [])]);
@@ -282,7 +339,7 @@ export function renderLipschitzSection(rows: ReportRow[], system?: string, showP
     }),
   ]);
   const note =
-    `<p class="note">Empirical estimate: for scaled test inputs x, every entry perturbed by a uniform draw in [ε/4, ε], ε = 1e-4; ` +
+    `<p class="note">Empirical estimate: for scaled ${inputs === 'train' ? 'training' : 'test'} inputs x${inputs === 'train' ? ' (the reference\'s protocol)' : ''}, every entry perturbed by a uniform draw in [ε/4, ε], ε = 1e-4; ` +
     `the largest ‖f(x′) − f(x)‖ / ‖x′ − x‖ (a lower estimate, not a certificate).` +
     (anyBound ? ' Dotted lines: certified upper bounds.' : ' No certified upper bounds were recorded.') +
     (showPub ? ` Diamonds: published estimates at σ = ${PUBLISHED_LIPSCHITZ_CSTR.noise} (${escapeHtml(PUBLISHED_SOURCE)}).` : '') +
@@ -315,6 +372,8 @@ export function renderCellsTable(rows: ReportRow[]): string {
     escapeHtml(formatNumber(r.noise)),
     escapeHtml(r.seed ?? '–'),
     r.status === 'failed' ? `<span class="failed">failed</span>${r.error ? `: ${escapeHtml(r.error)}` : ''}` : escapeHtml(formatNumber(r.testMse, 4)),
+    fin(r.baselineMse) ? escapeHtml(formatNumber(r.baselineMse, 4)) : 'n/a',
+    r.status === 'failed' ? '–' : rowSkill(r) !== null ? escapeHtml(formatNumber(rowSkill(r), 3)) : 'n/a',
     escapeHtml(formatNumber(r.lipschitz ?? null, 4)),
     escapeHtml(formatNumber(r.upperBound ?? null, 4)),
     escapeHtml(r.epochs ?? '–'),
@@ -323,7 +382,7 @@ export function renderCellsTable(rows: ReportRow[]): string {
   return section(
     'cells',
     'All cells',
-    `<details><summary>${rows.length} cell${rows.length === 1 ? '' : 's'}</summary>${table(['model', 'σ', 'seed', 'test MSE', 'Lipschitz (empirical)', 'certified bound', 'epochs', 'training time'], body, 'numbers')}</details>`,
+    `<details><summary>${rows.length} cell${rows.length === 1 ? '' : 's'}</summary>${table(['model', 'σ', 'seed', 'test MSE', 'baseline MSE', 'skill', 'Lipschitz (empirical)', 'certified bound', 'epochs', 'training time'], body, 'numbers')}<p class="note">${escapeHtml(baselineSentence(baselineOfRows(rows)))}</p></details>`,
   );
 }
 
@@ -625,7 +684,9 @@ export function renderReport(input: ReportInput): string {
   const parts: string[] = [];
   if (rows.length || (showPublished && publishedFor(input.system))) {
     parts.push(renderMseSection(rows, input.system, showPublished));
-    parts.push(renderLipschitzSection(rows, input.system, showPublished));
+    const lip = input.config?.lipschitz;
+    const inputs = lip && typeof lip === 'object' && (lip as Record<string, unknown>).inputs === 'train' ? 'train' : 'test';
+    parts.push(renderLipschitzSection(rows, input.system, showPublished, inputs));
   }
   parts.push(renderTimingSection(rows));
   parts.push(renderPhaseSection(input.phasePortraits));

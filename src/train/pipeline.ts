@@ -149,6 +149,10 @@ export interface FitOptions extends Omit<BuildOptions, 'inputSize' | 'outputSize
   divergence?: TrainOptions['divergence'];
   /** Stops training when aborted ({@link fitModelAsync} only reacts while it runs; see `TrainOptions.signal`). */
   signal?: AbortSignal;
+  /** Training arithmetic of the WebAssembly path (see `TrainOptions.precision`; default 'f32'). */
+  precision?: TrainOptions['precision'];
+  /** false: train with the plain-JavaScript f64 kernels (see `TrainOptions.wasm`). */
+  wasm?: boolean;
 }
 
 /** What {@link fitModel} returns: the trained model with its scalers, the prepared data, the training history and the scaled test MSE. */
@@ -211,6 +215,8 @@ function setUpFit(dataset: SequenceDataset, o: FitOptions): { data: PreparedData
     now: o.now,
     divergence: o.divergence,
     signal: o.signal,
+    precision: o.precision,
+    wasm: o.wasm,
   };
   return { data, model, trainOptions };
 }

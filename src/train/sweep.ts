@@ -7,6 +7,7 @@
  * results object, e.g. an atomic file write). No Node APIs here.
  */
 import type { SequenceModel } from '../nn/model.ts';
+import type { BaselineKind } from './metrics.ts';
 import { referenceEstimate } from '../certify/empirical.ts';
 import { ValidationError } from '../core/errors.ts';
 
@@ -58,6 +59,18 @@ export interface SweepCellMetrics {
   parameters?: number | null;
   /** Where the trained model was saved (relative to the results file), if it was. */
   modelFile?: string | null;
+  /**
+   * MSE of the naive forecast (persistence / last-value, see `train/metrics.ts`) on the same test
+   * split and scaled space as `testMse`; null when the data set has none. Absent in results files
+   * written before skill was recorded.
+   */
+  baselineMse?: number | null;
+  /** `testMse / baselineMse` (< 1: better than the naive forecast); null without a baseline. */
+  skill?: number | null;
+  /** MSE of predicting the mean of the training targets on the test split (scaled). */
+  meanPredictorMse?: number | null;
+  /** Which naive forecast `baselineMse` is. */
+  baselineKind?: BaselineKind | null;
   [extra: string]: unknown;
 }
 
@@ -174,6 +187,98 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Names of the known baseline kinds (see `train/metrics.ts`). */
+export const BASELINE_KINDS: readonly BaselineKind[] = ['persistence', 'last-value', 'none'];
+
+/**
+ * What is wrong with the optional skill fields of a cell's metrics (baselineMse, skill,
+ * meanPredictorMse: number or null; baselineKind: a known kind or null), or null when nothing is.
+ * Absent fields are fine (results written before skill was recorded).
+ */
+export function skillFieldProblem(m: Record<string, unknown>): string | null {
+  for (const k of ['baselineMse', 'skill', 'meanPredictorMse'] as const) {
+    const v = m[k];
+    if (v !== undefined && v !== null && typeof v !== 'number') return `has a non-numeric ${k} (${JSON.stringify(v)})`;
+  }
+  const kind = m.baselineKind;
+  if (kind !== undefined && kind !== null && !BASELINE_KINDS.includes(kind as BaselineKind)) return `has an unknown baselineKind ${JSON.stringify(kind)} (expected ${BASELINE_KINDS.join(', ')} or null)`;
+  return null;
+}
+
+/**
+ * The skill of a recorded cell: its `skill` when recorded, else `testMse / baselineMse` when both
+ * are recorded (finite, baseline > 0), else null (old results files, data sets without a naive
+ * forecast, failed cells).
+ */
+export function cellSkill(c: Pick<SweepCellMetrics, 'testMse' | 'baselineMse' | 'skill'>): number | null {
+  if (typeof c.skill === 'number' && Number.isFinite(c.skill)) return c.skill;
+  const t = c.testMse, b = c.baselineMse;
+  if (typeof t === 'number' && Number.isFinite(t) && typeof b === 'number' && Number.isFinite(b) && b > 0) return t / b;
+  return null;
+}
+
+/** Mean, spread and skill over the seeds of one model x noise level of a sweep. */
+export interface SweepAggregate {
+  model: string;
+  noise: number;
+  /** Finished cells (seeds) with a test MSE. */
+  n: number;
+  /** Mean test MSE over those seeds (null: none). */
+  testMse: number | null;
+  /** Smallest and largest test MSE over the seeds. */
+  testMseMin: number | null;
+  testMseMax: number | null;
+  /** Sample standard deviation of the test MSE over the seeds (null with fewer than 2). */
+  testMseStd: number | null;
+  /** The naive forecast's MSE (the same for every seed of a sweep: one split); null: not recorded / none. */
+  baselineMse: number | null;
+  baselineKind: BaselineKind | null;
+  meanPredictorMse: number | null;
+  /** Mean of the cells' skills (null when no cell has one). */
+  skill: number | null;
+  /** Mean empirical Lipschitz estimate and certified bound over the seeds. */
+  lipschitz: number | null;
+  upperBound: number | null;
+}
+
+/**
+ * Aggregates a results object by model and noise level (finished cells only), in the order of
+ * `results.models` x `results.noise` (combinations without a finished cell are left out).
+ */
+export function aggregateSweep(results: Pick<SweepResults, 'models' | 'noise' | 'cells'>): SweepAggregate[] {
+  const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const first = <T>(xs: (T | null | undefined)[]) => xs.find((x) => x !== null && x !== undefined) ?? null;
+  const cells = Object.values(results.cells).filter((c) => c.status === 'done');
+  const models = [...results.models, ...cells.map((c) => c.model)].filter((m, i, a) => a.indexOf(m) === i);
+  const levels = [...results.noise, ...cells.map((c) => c.noise)].filter((n, i, a) => a.indexOf(n) === i);
+  const out: SweepAggregate[] = [];
+  for (const model of models)
+    for (const noise of levels) {
+      const g = cells.filter((c) => c.model === model && c.noise === noise && fin(c.testMse));
+      if (!g.length) continue;
+      const mses = g.map((c) => c.testMse as number);
+      const m = mean(mses)!;
+      const skills = g.map(cellSkill).filter(fin);
+      out.push({
+        model,
+        noise,
+        n: g.length,
+        testMse: m,
+        testMseMin: Math.min(...mses),
+        testMseMax: Math.max(...mses),
+        testMseStd: mses.length > 1 ? Math.sqrt(mses.reduce((a, x) => a + (x - m) ** 2, 0) / (mses.length - 1)) : null,
+        baselineMse: first(g.map((c) => (fin(c.baselineMse) ? c.baselineMse : null))),
+        baselineKind: first(g.map((c) => c.baselineKind ?? null)),
+        meanPredictorMse: first(g.map((c) => (fin(c.meanPredictorMse) ? c.meanPredictorMse : null))),
+        skill: mean(skills),
+        lipschitz: mean(g.map((c) => c.lipschitz?.empirical).filter(fin)),
+        upperBound: mean(g.map((c) => c.lipschitz?.upperBound).filter(fin)),
+      });
+    }
+  return out;
+}
+
 /**
  * Validates a parsed results object (e.g. JSON read from a results file) and returns it typed.
  * @throws SweepFormatError naming what is wrong
@@ -200,6 +305,8 @@ export function parseSweepResults(json: unknown): SweepResults {
     if (cellKey(c.model, c.noise, c.seed as number) !== key) throw new SweepFormatError(`sweep results: cell '${key}' does not match its model/noise/seed`);
     if (c.status !== 'done' && c.status !== 'failed') throw new SweepFormatError(`sweep results: cell '${key}' has status ${JSON.stringify(c.status ?? null)} (expected "done" or "failed")`);
     if (c.testMse !== null && c.testMse !== undefined && typeof c.testMse !== 'number') throw new SweepFormatError(`sweep results: cell '${key}' has a non-numeric testMse`);
+    const skillProblem = skillFieldProblem(c);
+    if (skillProblem) throw new SweepFormatError(`sweep results: cell '${key}' ${skillProblem}`);
     cells[key] = { ...(c as unknown as SweepCellResult), testMse: (c.testMse as number | null | undefined) ?? null };
   }
   return {

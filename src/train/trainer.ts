@@ -7,6 +7,7 @@ import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
+import { WasmTrainer } from './wasm-trainer.ts';
 
 /** Scaled sequences, batch-major: `inputs[(i * steps + t) * inputSize + f]`. */
 export interface TrainingData {
@@ -47,6 +48,15 @@ export interface TrainOptions {
   divergence?: { factor?: number; action?: 'throw' | 'stop' } | false;
   /** Stops training before the next minibatch once aborted (`history.interrupted`); the weights of the last finished epoch are kept. */
   signal?: AbortSignal;
+  /**
+   * Arithmetic of the WebAssembly training path (default 'f32'). It covers stacks of simple cells
+   * (RNN, ICLRNN) with a non-residual dense head trained by Adam, where wasm SIMD is available;
+   * every other model, SGD, or `wasm: false` trains in plain-JavaScript f64. The trained weights
+   * are f32 values in f32 (exact in f64, so certificates and MPC compute on them in f64).
+   */
+  precision?: 'f32' | 'f64';
+  /** false: always train with the plain-JavaScript f64 kernels (default true: wasm where it applies). */
+  wasm?: boolean;
 }
 
 /** What training returns: losses per epoch, epochs run, seconds per epoch and whether it stopped early. */
@@ -167,6 +177,8 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
   const xb = new Float64Array(bs * steps * nin), yb = new Float64Array(bs * steps * nout), dy = new Float64Array(bs * steps * nout);
   const order = new Int32Array(data.count).map((_, i) => i);
   const params = model.parameters();
+  // The wasm-resident path (see TrainOptions.precision); null: the plain-JS f64 path below.
+  const fast = options.wasm === false ? null : WasmTrainer.create(model, { precision: options.precision ?? 'f32', batchCapacity: bs, steps, optimizer: optimizer.config() });
   const history: TrainHistory = { trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false };
   let best = Infinity, bestWeights: Float64Array[] | null = null, sinceBest = 0;
   // Weights after the last sound epoch, restored when training diverges.
@@ -190,15 +202,18 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
         break training;
       }
       const to = Math.min(data.count, from + bs), b = to - from, n = b * steps * nout;
-      gatherTimeMajor(data.inputs, steps, nin, order, from, to, xb);
-      gatherTimeMajor(data.targets, steps, nout, order, from, to, yb);
-      model.zeroGrad();
-      const y = model.forwardTimeMajor(xb, b, steps);
       let batchSum = 0;
-      for (let i = 0; i < n; i++) {
-        const e = y[i] - yb[i];
-        batchSum += e * e;
-        dy[i] = (2 * e) / n;
+      if (fast) batchSum = fast.step(data, order, from, to); // forward, backward, Adam and constraints in wasm
+      else {
+        gatherTimeMajor(data.inputs, steps, nin, order, from, to, xb);
+        gatherTimeMajor(data.targets, steps, nout, order, from, to, yb);
+        model.zeroGrad();
+        const y = model.forwardTimeMajor(xb, b, steps);
+        for (let i = 0; i < n; i++) {
+          const e = y[i] - yb[i];
+          batchSum += e * e;
+          dy[i] = (2 * e) / n;
+        }
       }
       if (Number.isNaN(initialLoss)) initialLoss = batchSum / n; // the untrained model's loss on the first batch
       if (divergence && !Number.isFinite(batchSum)) {
@@ -206,18 +221,21 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
         break training;
       }
       sum += batchSum;
-      model.backwardTimeMajor(dy.subarray(0, n), false);
-      optimizer.step(params);
-      model.applyConstraints();
+      if (!fast) {
+        model.backwardTimeMajor(dy.subarray(0, n), false);
+        optimizer.step(params);
+        model.applyConstraints();
+      }
       yield;
     }
+    fast?.pullWeights();
     const trainLoss = sum / (data.count * steps * nout);
     if (!Number.isFinite(trainLoss) && !divergence) throw new TrainingDivergedError({ epoch: epoch + 1, loss: trainLoss, initialLoss, reason: `the loss became ${trainLoss}` }, history);
     if (divergence && trainLoss > divergence.factor * Math.max(initialLoss, Number.MIN_VALUE)) {
       diverge(epoch + 1, trainLoss, `the training loss ${trainLoss.toPrecision(3)} of epoch ${epoch + 1} is ${(trainLoss / initialLoss).toPrecision(2)} times the untrained model's ${initialLoss.toPrecision(3)}`);
       break;
     }
-    const valLoss = validation ? evaluateMse(model, validation) : null;
+    const valLoss = validation ? (fast && validation.steps === fast.steps ? fast.evaluate(validation) : evaluateMse(model, validation)) : null;
     if (divergence && valLoss !== null && !Number.isFinite(valLoss)) {
       diverge(epoch + 1, valLoss, `the validation loss became ${valLoss} in epoch ${epoch + 1}`);
       break;

@@ -85,6 +85,14 @@ export interface TrainSummary {
   stopped: boolean;
   testMse: number;
   baseline: number;
+  /** Test MSE (scaled) of the naive forecast on the test split (see train/metrics.ts); null: none. */
+  testBaseline: number | null;
+  /** Which naive forecast: 'persistence', 'last-value' or 'none'. */
+  baselineKind: 'persistence' | 'last-value' | 'none';
+  /** `testMse / testBaseline` (< 1: better than the naive forecast); null without one. */
+  skill: number | null;
+  /** Test MSE (scaled) of predicting the mean of the training targets. */
+  meanPredictorMse: number;
   secondsPerEpoch: number;
   model: ModelInfo;
 }

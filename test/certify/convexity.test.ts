@@ -22,7 +22,7 @@ function randomModel(kind: BuiltinModelKind, seed: number, o: { hidden?: number;
 }
 
 test('structural certificate of every family (default builders)', () => {
-  const expect: Record<BuiltinModelKind, boolean> = { rnn: false, lstm: false, lrnn: false, icrnn: true, iclstm: false, iclrnn: true };
+  const expect: Record<BuiltinModelKind, boolean> = { rnn: false, lstm: false, lrnn: false, icrnn: true, iclstm: false, iclrnn: true, gru: false };
   for (const kind of MODEL_KINDS) {
     const s = structuralConvexity(buildModel(kind, { inputSize: 4, outputSize: 2, hidden: 5, layers: 2, seed: 1 }), 10);
     assert.equal(s.convex, expect[kind], `${kind}: ${JSON.stringify(s.reasons)}`);

@@ -58,7 +58,7 @@ test('train -> eval -> predict (physical and --scaled), JSON contract', () => {
 });
 
 test('user errors: one line on stderr, exit 2, no stack trace, no partial output', () => {
-  userError(run('train', '--system', 'cstr', '--model', 'gru', '--out', join(dir, 'x.json')), /--model must be one of/);
+  userError(run('train', '--system', 'cstr', '--model', 'transformer', '--out', join(dir, 'x.json')), /--model must be one of/);
   userError(run('train', '--system', 'mars', '--model', 'rnn', '--out', join(dir, 'x.json')), /--system must be one of/);
   userError(run('train', '--system', 'cstr', '--model', 'rnn', '--epochs', 'ten', '--out', join(dir, 'x.json')), /--epochs must be a non-negative integer/);
   userError(run('train', '--system', 'cstr', '--model', 'rnn'), /--out MODEL.json is required/);

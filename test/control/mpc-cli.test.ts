@@ -129,6 +129,6 @@ test('study: table, JSON and report of a small closed-loop study with the commit
   assert.match(page, /<section id="study">/);
   assert.match(page, /iclrnn \(200 epochs\) · tightened: \d+\/\d+ inside/);
   userError(run('study', '--modes', 'nominal,bogus'), /--modes: unknown safety mode 'bogus'/);
-  userError(run('study', '--kinds', 'gru'), /--kinds: unknown model 'gru'/);
+  userError(run('study', '--kinds', 'transformer'), /--kinds: unknown model 'transformer'/);
   userError(run('study', '--model', 'iclrnn'), /--model must be KIND=FILE/);
 });

@@ -70,7 +70,7 @@ test('issue 9 item 11: hand-edited model files are validated (kind, activations,
   const good = JSON.parse(readFileSync(path, 'utf8'));
   assert.doesNotThrow(() => loadModel(path));
   const variants: [string, (j: any) => void, RegExp][] = [
-    ['unknown kind', (j) => (j.spec.kind = 'transformer'), /field 'spec\.kind' is "transformer"; expected one of rnn, lstm, lrnn, icrnn, iclstm, iclrnn, custom/],
+    ['unknown kind', (j) => (j.spec.kind = 'transformer'), /field 'spec\.kind' is "transformer"; expected one of rnn, lstm, lrnn, icrnn, iclstm, iclrnn, gru, custom/],
     ['sigmoid head in an iclrnn', (j) => (j.spec.head[0].activation = 'sigmoid'), /spec\.head\[0\]\.activation' is 'sigmoid', but an iclrnn \(input-convex\)/],
     ['unknown activation', (j) => (j.spec.head[0].activation = 'swish'), /spec\.head\[0\]\.activation' is "swish"/],
     ['cell of another family', (j) => (j.spec.cells[0].activation = 'tanh'), /spec\.cells\[0\]' is a simple \(tanh\) layer, but an iclrnn is made of simple \(relu\) layers/],

@@ -87,6 +87,13 @@ async function trainThreeEpochs(page: Page): Promise<string | null> {
   const counts = seen.map(Number).filter((n) => n > 0);
   assert.deepEqual([...new Set(counts)], [1, 2, 3], `the loss curve grew one point per epoch (point counts seen: ${seen.join(', ')})`);
   assert.match((await page.textContent('[data-testid="train-summary"]'))!, /Finished after 3 epochs: test MSE/);
+  // the CSTR's test-split persistence baseline (about 5.5e-4) and skill = test MSE / baseline
+  const skillEl = page.locator('[data-testid="train-skill"]');
+  assert.equal(await skillEl.getAttribute('data-baseline-kind'), 'persistence');
+  const base = Number(await skillEl.getAttribute('data-baseline')), skill = Number(await skillEl.getAttribute('data-skill'));
+  assert.ok(base > 4e-4 && base < 7e-4, `persistence baseline ${base}`);
+  assert.ok(skill > 0 && Number.isFinite(skill), `skill ${skill}`);
+  assert.match((await skillEl.textContent())!, /skill \d/);
   // while training: from the click to the chart update of the last epoch (saving the model comes after)
   const times = (await page.evaluate(() => (window as unknown as { __lossTimes: number[] }).__lossTimes)) as number[];
   const lastEpochAt = times[times.length - 1] ?? trainEnd;

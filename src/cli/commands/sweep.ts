@@ -27,6 +27,7 @@ import {
   SweepConfigMismatchError,
   SweepFormatError,
   parseSweepResults,
+  cellSkill,
   type SweepCellMetrics,
   type SweepCellResult,
   type SweepOutcome,
@@ -64,6 +65,8 @@ interface SweepFlags {
   batch?: string;
   lr?: string;
   lipschitzSamples?: string;
+  lipschitzInputs?: string;
+  patience?: string;
   portraitNoise?: string;
   saveModels?: boolean;
   out?: string;
@@ -129,6 +132,9 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
   const batchSize = numberOption('--batch', f.batch, 256, positiveInt, 'a positive integer');
   const learningRate = numberOption('--lr', f.lr, 1e-3, positive, 'a positive number');
   const lipschitzSamples = numberOption('--lipschitz-samples', f.lipschitzSamples, 0, nonNegativeInt, 'a non-negative integer (0: the whole test set)');
+  const lipschitzInputs = f.lipschitzInputs === undefined ? 'test' : f.lipschitzInputs;
+  if (lipschitzInputs !== 'train' && lipschitzInputs !== 'test') throw new UsageError(`--lipschitz-inputs must be train or test, got '${f.lipschitzInputs}'`, { flag: '--lipschitz-inputs' });
+  const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 1, positiveInt, 'a positive integer');
   const portraitNoise = f.portraitNoise === undefined ? undefined : numberOption('--portrait-noise', f.portraitNoise, 0, (x) => x >= 0, 'a number >= 0');
   const saveModels = f.saveModels !== false;
   const seeds = Array.from({ length: nSeeds }, (_, i) => firstSeed + i);
@@ -144,7 +150,10 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
     optimizer: 'adam',
     spectralMode: 'projection',
     k: 1,
-    lipschitz: { method: 'reference-perturbation', eps: LIPSCHITZ_EPS, samples: lipschitzSamples },
+    // Options added later enter the configuration only when set, so older results files (made
+    // without them) still resume with the same configuration.
+    lipschitz: { method: 'reference-perturbation', eps: LIPSCHITZ_EPS, samples: lipschitzSamples, ...(lipschitzInputs === 'train' ? { inputs: 'train' } : {}) },
+    ...(patience !== undefined ? { earlyStopping: { patience } } : {}),
   };
 
   // Validate the existing results (format, configuration) before any work.
@@ -328,6 +337,10 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
     seed: c!.seed,
     status: c!.status,
     testMse: c!.testMse,
+    baselineMse: typeof c!.baselineMse === 'number' ? c!.baselineMse : null,
+    baselineKind: c!.baselineKind ?? null,
+    meanPredictorMse: typeof c!.meanPredictorMse === 'number' ? c!.meanPredictorMse : null,
+    skill: c!.status === 'done' ? cellSkill(c!) : null,
     lipschitz: c!.lipschitz?.empirical ?? null,
     upperBound: c!.lipschitz?.upperBound ?? null,
     trainSeconds: c!.trainSeconds ?? null,
@@ -346,22 +359,39 @@ async function sweepCommand(f: SweepFlags): Promise<void> {
     ran: outcome.ran,
     skipped: outcome.skipped,
     failed: outcome.failed,
+    baseline: baselineOf(cells),
     cells,
   };
   emit(!!f.json, summary, () => {
     const lines = [
       `sweep on ${dataOptions.system}: ${outcome.total} cells (${outcome.ran} trained, ${outcome.skipped} already done${outcome.failed ? `, ${outcome.failed} failed` : ''}), ${epochs} epochs each`,
-      `  ${'model'.padEnd(7)} ${'noise'.padStart(5)} ${'seed'.padStart(4)} ${'test MSE'.padStart(10)} ${'Lipschitz'.padStart(10)} ${'time'.padStart(8)}`,
+      `  baseline: ${baselineLine(summary.baseline)}`,
+      `  ${'model'.padEnd(7)} ${'noise'.padStart(5)} ${'seed'.padStart(4)} ${'test MSE'.padStart(10)} ${'skill'.padStart(7)} ${'Lipschitz'.padStart(10)} ${'time'.padStart(8)}`,
     ];
     for (const c of cells)
       lines.push(
-        `  ${c.model.padEnd(7)} ${String(c.noise).padStart(5)} ${String(c.seed).padStart(4)} ${(c.status === 'failed' ? 'failed' : fmt(c.testMse)).padStart(10)} ${fmt(c.lipschitz).padStart(10)} ${(c.trainSeconds === null ? '-' : `${fmt(c.trainSeconds)} s`).padStart(8)}`,
+        `  ${c.model.padEnd(7)} ${String(c.noise).padStart(5)} ${String(c.seed).padStart(4)} ${(c.status === 'failed' ? 'failed' : fmt(c.testMse)).padStart(10)} ${(c.skill === null ? 'n/a' : fmt(c.skill)).padStart(7)} ${fmt(c.lipschitz).padStart(10)} ${(c.trainSeconds === null ? '-' : `${fmt(c.trainSeconds)} s`).padStart(8)}`,
       );
     for (const c of cells) if (c.status === 'failed') lines.push(`  failed: ${c.model} σ=${c.noise} seed ${c.seed}: ${c.error ?? 'unknown error'}`);
     lines.push(`  results: ${f.out}${saveModels ? ` (models in ${modelsDir})` : ''}`);
     if (reportPath) lines.push(`  report: ${reportPath}`);
     return lines.join('\n');
   });
+}
+
+/** The baseline of a sweep's cells (one split: the same for every cell), from the first cell that recorded it. */
+function baselineOf(cells: { baselineMse: number | null; baselineKind: string | null; meanPredictorMse: number | null }[]): { kind: string | null; mse: number | null; meanPredictorMse: number | null } {
+  const c = cells.find((x) => x.baselineKind !== null || x.baselineMse !== null || x.meanPredictorMse !== null);
+  return { kind: c?.baselineKind ?? null, mse: c?.baselineMse ?? null, meanPredictorMse: c?.meanPredictorMse ?? null };
+}
+
+/** One line naming the baseline and its test MSE (skill = test MSE / this). */
+function baselineLine(b: { kind: string | null; mse: number | null; meanPredictorMse: number | null }): string {
+  const mean = b.meanPredictorMse === null ? '' : `; mean predictor ${fmt(b.meanPredictorMse)}`;
+  if (b.kind === null) return 'n/a (not recorded in these results; skill n/a)';
+  if (b.kind === 'none' || b.mse === null) return `none (no target is an input: no naive forecast, skill n/a)${mean}`;
+  const what = b.kind === 'persistence' ? 'persistence (the state stays at its initial value)' : 'last value (the latest observed value of the target)';
+  return `${what}, test MSE ${fmt(b.mse)}${mean}; skill = test MSE / ${fmt(b.mse)} (< 1: better than ${b.kind})`;
 }
 
 /**
@@ -441,6 +471,10 @@ addDemoStage(async (ctx) => {
       secondsPerEpoch: r.history.secondsPerEpoch,
       epochs: r.history.epochsRun,
       status: 'done',
+      baselineMse: r.baselineMse,
+      skill: r.skill,
+      meanPredictorMse: r.baselines.meanMse,
+      baselineKind: r.baselines.kind,
     },
   ];
   const notes: string[] = [];
@@ -485,7 +519,9 @@ export function registerSweep(program: Command): void {
       .option('--layers <n>', 'recurrent layers', '2')
       .option('--batch <n>', 'batch size', '256')
       .option('--lr <x>', 'learning rate', '0.001')
-      .option('--lipschitz-samples <n>', 'test sequences used by the Lipschitz estimate (0: all)', '0')
+      .option('--lipschitz-samples <n>', 'sequences used by the Lipschitz estimate (0: all)', '0')
+      .option('--lipschitz-inputs <set>', 'inputs the empirical Lipschitz estimate perturbs: test, or train (the reference\'s protocol)', 'test')
+      .option('--patience <n>', 'early stopping: stop when the validation loss has not improved for n epochs (best weights restored); default: every epoch runs')
       .option('--portrait-noise <sigma>', 'noise level of the models in the CSTR phase portraits of --report (default: the highest)')
       .option('--no-save-models', 'do not keep the trained models next to the results file')
       .option('--out <file>', 'results file (JSON; resumed when it exists)')

@@ -5,7 +5,7 @@
  * wrong, it never crashes a worker. Pure logic, no Node APIs.
  */
 import { ValidationError } from '../../core/errors.ts';
-import { canonicalJson, cellKey, type SweepCellMetrics, type SweepConfig } from '../sweep.ts';
+import { canonicalJson, cellKey, skillFieldProblem, type SweepCellMetrics, type SweepConfig } from '../sweep.ts';
 
 /** Identifies a sweep job payload. */
 export const SWEEP_JOB_FORMAT = 'iclrnn-sweep-job';
@@ -50,6 +50,14 @@ export interface SweepCellSettings {
   batchSize: number;
   learningRate: number;
   lipschitzSamples: number;
+  /**
+   * Which scaled inputs the empirical Lipschitz estimate perturbs: 'test' (the default, and what
+   * configurations without `lipschitz.inputs` mean) or 'train' (the training part of the split: the
+   * reference's exact protocol).
+   */
+  lipschitzInputs: 'train' | 'test';
+  /** Early stopping on the validation loss (best weights restored), or null: every epoch runs. */
+  earlyStopping: { patience: number; minDelta: number } | null;
 }
 
 /** The job id of a cell: `<sweepId>/<cell key>` (BullMQ ids may not contain ':'). */
@@ -74,7 +82,7 @@ export function cellSettingsOf(config: unknown, systems: readonly string[]): Swe
     throw new ValidationError(`sweep configuration: ${what}`);
   };
   if (!isRecord(config)) return bad('not an object');
-  const { system, data, hidden, layers, epochs, batchSize, learningRate, lipschitz } = config;
+  const { system, data, hidden, layers, epochs, batchSize, learningRate, lipschitz, earlyStopping } = config;
   if (typeof system !== 'string' || !systems.includes(system)) bad(`unknown system ${JSON.stringify(system ?? null)} (expected one of ${systems.join(', ')})`);
   if (!isRecord(data) || data.system !== system) bad('"data" must be an object whose system equals "system"');
   const d = data as Record<string, unknown>;
@@ -90,6 +98,14 @@ export function cellSettingsOf(config: unknown, systems: readonly string[]): Swe
   if (!isFiniteNumber(learningRate) || learningRate <= 0) bad('"learningRate" must be a number > 0');
   if (!isRecord(lipschitz) || !isInt(lipschitz.samples, 0)) bad('"lipschitz.samples" must be a non-negative integer');
   const lip = lipschitz as Record<string, unknown>;
+  if (lip.inputs !== undefined && lip.inputs !== 'train' && lip.inputs !== 'test') bad('"lipschitz.inputs" must be "train" or "test"');
+  let stop: { patience: number; minDelta: number } | null = null;
+  if (earlyStopping !== undefined && earlyStopping !== null) {
+    if (!isRecord(earlyStopping) || !isInt(earlyStopping.patience, 1)) bad('"earlyStopping.patience" must be a positive integer');
+    const es = earlyStopping as Record<string, unknown>;
+    if (es.minDelta !== undefined && !(isFiniteNumber(es.minDelta) && es.minDelta >= 0)) bad('"earlyStopping.minDelta" must be a number >= 0');
+    stop = { patience: es.patience as number, minDelta: (es.minDelta as number | undefined) ?? 0 };
+  }
   const opt = (v: unknown) => (v === null ? undefined : v);
   return {
     system: system as string,
@@ -108,6 +124,8 @@ export function cellSettingsOf(config: unknown, systems: readonly string[]): Swe
     batchSize: batchSize as number,
     learningRate: learningRate as number,
     lipschitzSamples: lip.samples as number,
+    lipschitzInputs: lip.inputs === 'train' ? 'train' : 'test',
+    earlyStopping: stop,
   };
 }
 
@@ -167,6 +185,8 @@ export function parseSweepJobResult(value: unknown, key: string): SweepJobResult
   if (!isRecord(value.metrics)) bad('"metrics" must be an object');
   const m = value.metrics as Record<string, unknown>;
   if (m.testMse !== null && typeof m.testMse !== 'number') bad('"metrics.testMse" must be a number or null');
+  const skillProblem = skillFieldProblem(m);
+  if (skillProblem) bad(`"metrics" ${skillProblem}`);
   if (value.modelText !== null && typeof value.modelText !== 'string') bad('"modelText" must be a string or null');
   return {
     format: SWEEP_JOB_RESULT_FORMAT,

@@ -142,8 +142,14 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
           </dl>
           {summary && (
             <p class="result" data-testid="train-summary" data-seconds-per-epoch={summary.secondsPerEpoch} data-epoch-seconds={epochs.map((e) => e.seconds).join(',')}>
-              {summary.stopped ? 'Stopped' : 'Finished'} after {summary.epochsRun} epochs: test MSE {fmt(summary.testMse)} vs persistence {fmt(summary.baseline)} (skill{' '}
-              {fmt(1 - summary.testMse / summary.baseline)}). Saved in this browser (Models view).
+              {summary.stopped ? 'Stopped' : 'Finished'} after {summary.epochsRun} epochs: test MSE {fmt(summary.testMse)}
+              {summary.testBaseline !== null
+                ? ` vs ${summary.baselineKind === 'persistence' ? 'persistence' : 'last value'} ${fmt(summary.testBaseline)} on the test split: `
+                : ` (no naive forecast for this data: no target is an input; mean predictor ${fmt(summary.meanPredictorMse)}): `}
+              <span data-testid="train-skill" data-skill={summary.skill ?? ''} data-baseline={summary.testBaseline ?? ''} data-baseline-kind={summary.baselineKind}>
+                skill {summary.skill !== null ? fmt(summary.skill) : 'n/a'}
+              </span>
+              {summary.skill !== null ? ` (test MSE / baseline; below 1 beats ${summary.baselineKind === 'persistence' ? 'persistence' : 'the last value'})` : ''}. Saved in this browser (Models view).
             </p>
           )}
         </Section>

@@ -17,6 +17,7 @@ import { splitIndices } from '../../systems/split.ts';
 import { evaluateMse, train } from '../../train/trainer.ts';
 import { modelFromJson, modelToJson, type StoredModel } from '../../io/model-format.ts';
 import { parseSweepResults } from '../../train/sweep.ts';
+import { evaluateBaselines, skillRatio } from '../../train/metrics.ts';
 import { predictPhysical, prepareData, type PreparedData } from '../../train/pipeline.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type {
@@ -230,6 +231,7 @@ async function trainJob(settings: TrainSettings, stopFlag: SharedArrayBuffer | n
   }
   const epochsRun = done - first;
   const testMse = evaluateMse(model, p.test);
+  const tb = evaluateBaselines(d, p.split, p.outputScaler); // the test split's naive forecast, as `iclrnn train` reports it
   const cstr = isCstr(d);
   current!.metadata = {
     system: cstr ? 'cstr' : 'timeseries',
@@ -243,6 +245,10 @@ async function trainJob(settings: TrainSettings, stopFlag: SharedArrayBuffer | n
     stopped,
     testMse,
     baseline: base.mse,
+    testBaseline: tb.baselineMse,
+    baselineKind: tb.kind,
+    skill: skillRatio(testMse, tb.baselineMse),
+    meanPredictorMse: tb.meanMse,
     secondsPerEpoch: epochsRun > 0 ? (performance.now() - t0) / 1000 / epochsRun : 0,
     model: modelInfo(current!),
   };

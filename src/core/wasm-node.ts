@@ -1,0 +1,23 @@
+/**
+ * Node-only companion of ./wasm.ts: Node 20 keeps relaxed SIMD (the FMA kernels) behind a V8 flag.
+ * Import this only from Node code paths (CLI, benchmarks, tests); the browser bundle never does.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { resetWasmDetection, wasmSupport, type WasmSupport } from './wasm.ts';
+
+let enabled = false;
+
+/**
+ * Turns on V8's relaxed SIMD (`--experimental-wasm-relaxed-simd`) so the FMA kernel variants
+ * validate, then re-probes. Harmless where the engine already has it. Returns what is supported now.
+ */
+export function enableWasmFma(): WasmSupport {
+  if (!enabled) {
+    enabled = true;
+    if (!wasmSupport().relaxedSimd) {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+      resetWasmDetection();
+    }
+  }
+  return wasmSupport();
+}

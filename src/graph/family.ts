@@ -1,0 +1,78 @@
+/**
+ * What one cell family declares (one file per family under `cells/`, one line per family in
+ * `registry.ts`): its config, its step program (parameters with initialisers and roles, state
+ * layout, equations; see program.ts) and its Keras names and weight order.
+ */
+import type { CellProgram, ParameterRole } from './program.ts';
+
+/** Serialisable constraint description, as in model files (`nonNegative` or `spectral`). */
+export interface ConstraintLike {
+  readonly type: string;
+  readonly nonNegative?: boolean;
+}
+
+/** The fields every family config has (the `type` is the registry name). */
+export interface FamilyConfigBase {
+  readonly type: string;
+  readonly inputSize: number;
+  readonly units: number;
+  /** Constraint per parameter name (model files keep them; the builder sets them). */
+  readonly constraints?: Readonly<Record<string, ConstraintLike>>;
+}
+
+/**
+ * Where a contiguous run of a Keras weight array lands: `length` entries starting at `from` in
+ * the Keras array (flattened row-major) are copied to `param` starting at `to`.
+ */
+export interface KerasPlacement {
+  readonly param: string;
+  readonly from: number;
+  readonly to: number;
+  readonly length: number;
+}
+
+/** One Keras weight array, in the order Keras stores a layer's (or cell's) weights. */
+export interface KerasWeight {
+  /** Keras' name for it (for messages): `kernel`, `recurrent_kernel`, `Wi`, ... */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly placements: readonly KerasPlacement[];
+}
+
+/** A family's Keras mapping. */
+export interface KerasMapping {
+  /** Keras layer classes that hold this cell directly (`SimpleRNN`, `LSTM`, `GRU`). */
+  readonly layerClasses: readonly string[];
+  /** Keras cell classes wrapped by an `RNN` layer (`SimpleRNNCell`, `MyICLSTMCell`, ...). */
+  readonly cellClasses: readonly string[];
+  /** The weight arrays in Keras order for a config; `useBias` false drops the bias arrays. */
+  weights(config: FamilyConfigBase, useBias: boolean): readonly KerasWeight[];
+}
+
+/** One cell family. */
+export interface CellFamily<C extends FamilyConfigBase = FamilyConfigBase> {
+  /** Registry name, equal to the config's `type`. */
+  readonly name: string;
+  /** One line for help texts. */
+  readonly description: string;
+  /** True when the output is convex and non-decreasing in the input for every admissible weight. */
+  readonly inputConvex: boolean;
+  /** The step program of a config. */
+  program(config: C): CellProgram;
+  /** The Keras mapping, or null when Keras has no such layer. */
+  readonly keras: KerasMapping | null;
+}
+
+/** The role of a parameter from the constraint a config puts on it. */
+export function roleOf(config: FamilyConfigBase, name: string): ParameterRole {
+  const c = config.constraints?.[name];
+  if (!c) return 'free';
+  if (c.type === 'nonNegative') return 'nonNegative';
+  if (c.type === 'spectral' && c.nonNegative) return 'convexSpectral';
+  return 'free';
+}
+
+/** A placement copying a whole array into a parameter. */
+export function whole(param: string, length: number): KerasPlacement[] {
+  return [{ param, from: 0, to: 0, length }];
+}

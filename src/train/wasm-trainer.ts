@@ -1,0 +1,364 @@
+/**
+ * Training of stacks of simple cells (RNN, ICLRNN: `h_t = act(x_t K + h_{t-1} R + b)`, the
+ * equations of src/nn/simple-cell.ts) with a dense head, entirely in a wasm arena: parameters,
+ * gradients, Adam state, activations and the gathered minibatch live in linear memory and every
+ * step (gather, forward, MSE, BPTT, Adam, non-negative clip) runs in the SIMD kernels of
+ * ./wasm.ts. Spectral normalisation runs in JavaScript on the arena's f64 view (f64) or on an f64
+ * copy of the matrix (f32), with the model's own constraint objects, so their power-iteration
+ * state is the same one the plain-JS trainer keeps.
+ *
+ * Deterministic: same model, data, order and variant give bit-identical weights.
+ */
+import type { Parameter } from '../nn/parameter.ts';
+import type { SequenceModel } from '../nn/model.ts';
+import type { OptimizerConfig } from './optimizers.ts';
+import { ValidationError } from '../core/errors.ts';
+import { instantiateKernels, WasmArena, WASM_ACT, type ArenaTensor, type WasmKernelExports, type WasmPrecision } from '../core/wasm.ts';
+
+/** Scaled sequences, batch-major (the trainer's TrainingData). */
+interface Sequences {
+  inputs: Float64Array;
+  targets: Float64Array;
+  count: number;
+  steps: number;
+}
+
+/** Options of {@link WasmTrainer.create}. */
+export interface WasmTrainerOptions {
+  precision: WasmPrecision;
+  /** Largest minibatch (sequences). */
+  batchCapacity: number;
+  /** Steps per sequence. */
+  steps: number;
+  /** The optimiser (only Adam runs in wasm). */
+  optimizer: OptimizerConfig;
+  /** Use the relaxed-SIMD (FMA) variant when the engine has it (default 'auto'). */
+  fma?: boolean | 'auto';
+}
+
+interface CellStage {
+  kind: 'cell';
+  inSize: number;
+  units: number;
+  act: number;
+  K: number; R: number; b: number; // parameter element offsets in the weight block
+  S: ArenaTensor; // (T + 1) * B * units, states at t = 0..T (t = 0 zeros)
+  DZ: ArenaTensor; // T * B * units
+  dOut: ArenaTensor; // T * B * units, gradient w.r.t. the outputs
+}
+
+interface DenseStage {
+  kind: 'dense';
+  inSize: number;
+  units: number;
+  act: number;
+  W: number; b: number;
+  out: ArenaTensor; // T * B * units
+  dOut: ArenaTensor;
+}
+
+type Stage = CellStage | DenseStage;
+
+/** Why a model cannot train in wasm, or null when it can. */
+export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
+  if (optimizer.type !== 'adam') return 'the wasm trainer runs Adam only';
+  if (model.interleaved) return 'dense layers between recurrent layers';
+  for (const c of model.cells) if (c.config().type !== 'simple') return `cell type '${c.config().type}'`;
+  for (const d of model.head) {
+    if (d.residual) return 'residual dense layers';
+    if (!(d.activation in WASM_ACT)) return `dense activation '${d.activation}'`;
+  }
+  return null;
+}
+
+/** A model's training state in a wasm arena (see the module comment). */
+export class WasmTrainer {
+  readonly precision: WasmPrecision;
+  readonly fma: boolean;
+  private readonly k: WasmKernelExports;
+  private readonly ar: WasmArena;
+  private readonly params: Parameter[];
+  private readonly paramOffsets: number[] = [];
+  private readonly W: ArenaTensor; // all weights, in model.parameters() order
+  private readonly G: ArenaTensor;
+  private readonly M: ArenaTensor;
+  private readonly V: ArenaTensor;
+  private readonly X: ArenaTensor; // T * B * augmented inputs
+  private readonly Y: ArenaTensor; // T * B * outputs (targets)
+  private readonly dsA: ArenaTensor;
+  private readonly dsB: ArenaTensor;
+  private readonly stages: Stage[] = [];
+  private readonly nin: number;
+  private readonly na: number;
+  private readonly nout: number;
+  private readonly offset: number[] | null;
+  private readonly capacity: number;
+  /** Steps per sequence this trainer was sized for. */
+  readonly steps: number;
+  private readonly adamConfig: Extract<OptimizerConfig, { type: 'adam' }>;
+  private t = 0;
+  private scratch = new Float64Array(0);
+  private lastBatch = 0;
+
+  /** A trainer for `model`, or null when wasm SIMD is unavailable or the model is not covered ({@link wasmTrainableReason}). */
+  static create(model: SequenceModel, options: WasmTrainerOptions): WasmTrainer | null {
+    if (wasmTrainableReason(model, options.optimizer) !== null) return null;
+    const k = instantiateKernels(options.precision, options.fma ?? 'auto');
+    return k ? new WasmTrainer(model, k, options) : null;
+  }
+
+  private constructor(private readonly model: SequenceModel, k: WasmKernelExports, options: WasmTrainerOptions) {
+    if (!Number.isInteger(options.batchCapacity) || options.batchCapacity < 1) throw new ValidationError(`batch capacity must be a positive integer, got ${options.batchCapacity}`);
+    this.k = k;
+    this.ar = new WasmArena(k);
+    this.precision = this.ar.precision;
+    this.fma = k.hasFma() === 1;
+    this.adamConfig = options.optimizer as Extract<OptimizerConfig, { type: 'adam' }>;
+    this.capacity = options.batchCapacity;
+    this.steps = options.steps;
+    this.params = model.parameters();
+    let total = 0;
+    for (const p of this.params) {
+      this.paramOffsets.push(total);
+      total += Math.ceil(p.value.length / 2) * 2; // keep every matrix 16-byte aligned in f64 too
+    }
+    const ar = this.ar;
+    this.W = ar.alloc(total);
+    this.G = ar.alloc(total);
+    this.M = ar.alloc(total);
+    this.V = ar.alloc(total);
+    this.nin = model.inputSize;
+    this.na = model.augmentedSize;
+    this.nout = model.outputSize;
+    this.offset = model.spec.augmentation ? model.spec.augmentation.offset.slice() : null;
+    const rows = this.capacity * this.steps, B = this.capacity;
+    this.X = ar.alloc(rows * this.na);
+    this.Y = ar.alloc(rows * this.nout);
+    let maxUnits = 1;
+    let pi = 0;
+    let size = this.na;
+    for (const c of model.cells) {
+      const cfg = c.config() as Extract<ReturnType<typeof c.config>, { type: 'simple' }>;
+      const u = c.units;
+      maxUnits = Math.max(maxUnits, u);
+      this.stages.push({
+        kind: 'cell', inSize: size, units: u, act: WASM_ACT[cfg.activation],
+        K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], b: this.paramOffsets[pi + 2],
+        S: ar.alloc((rows + B) * u), DZ: ar.alloc(rows * u), dOut: ar.alloc(rows * u),
+      });
+      pi += 3;
+      size = u;
+    }
+    for (const d of model.head) {
+      this.stages.push({
+        kind: 'dense', inSize: size, units: d.units, act: WASM_ACT[d.activation as keyof typeof WASM_ACT],
+        W: this.paramOffsets[pi], b: this.paramOffsets[pi + 1],
+        out: ar.alloc(rows * d.units), dOut: ar.alloc(rows * d.units),
+      });
+      pi += 2;
+      size = d.units;
+    }
+    this.dsA = ar.alloc(B * maxUnits);
+    this.dsB = ar.alloc(B * maxUnits);
+    this.pushWeights();
+  }
+
+  /** Bytes of wasm memory in use. */
+  get memoryBytes(): number {
+    return this.ar.used;
+  }
+
+  /** Copies the model's weights into the arena (rounded to f32 in the f32 trainer). */
+  pushWeights(): void {
+    const f = this.ar.f;
+    this.params.forEach((p, i) => f.set(p.value, this.W.offset + this.paramOffsets[i]));
+  }
+
+  /** Copies the arena's weights into the model's parameters (exact: f32 values are f64 values). */
+  pullWeights(): void {
+    const f = this.ar.f;
+    this.params.forEach((p, i) => {
+      const o = this.W.offset + this.paramOffsets[i];
+      p.value.set(f.subarray(o, o + p.value.length));
+    });
+  }
+
+  /** The gradients of the last {@link computeGradients}, per parameter (model.parameters() order), as f64 copies. */
+  gradients(): Float64Array[] {
+    const f = this.ar.f;
+    return this.params.map((p, i) => {
+      const o = this.G.offset + this.paramOffsets[i];
+      return Float64Array.from(f.subarray(o, o + p.value.length));
+    });
+  }
+
+  private ptrW(off: number): number {
+    return (this.W.offset + off) * this.ar.bytes;
+  }
+
+  private ptrG(off: number): number {
+    return (this.G.offset + off) * this.ar.bytes;
+  }
+
+  /** Gathers samples idx[from..to) time-major into X (augmented) and Y. */
+  private gather(data: Sequences, idx: ArrayLike<number>, from: number, to: number): void {
+    const f = this.ar.f;
+    const b = to - from, steps = this.steps, nin = this.nin, na = this.na, nout = this.nout, off = this.offset;
+    const xs = data.inputs, ys = data.targets;
+    for (let k = 0; k < b; k++) {
+      const s = idx[from + k];
+      for (let t = 0; t < steps; t++) {
+        const so = (s * steps + t) * nin, dO = this.X.offset + (t * b + k) * na;
+        if (off) {
+          for (let j = 0; j < nin; j++) {
+            const v = xs[so + j];
+            f[dO + j] = v;
+            f[dO + nin + j] = off[j] - v;
+          }
+        } else for (let j = 0; j < nin; j++) f[dO + j] = xs[so + j];
+        const yo = (s * steps + t) * nout, dy = this.Y.offset + (t * b + k) * nout;
+        for (let j = 0; j < nout; j++) f[dy + j] = ys[yo + j];
+      }
+    }
+  }
+
+  /** Byte address of a stage's output (time-major T * b rows). */
+  private outPtr(st: Stage, b: number): number {
+    const ar = this.ar;
+    return st.kind === 'cell' ? ar.ptr(st.S, b * st.units) : ar.ptr(st.out);
+  }
+
+  private forward(b: number): void {
+    const k = this.k, ar = this.ar, T = this.steps, rows = T * b;
+    let input = ar.ptr(this.X);
+    for (const st of this.stages) {
+      if (st.kind === 'cell') {
+        const u = st.units, bu = b * u, S = ar.ptr(st.S), es = ar.bytes;
+        k.zero(bu, S);
+        k.gemm(rows, u, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u, 1, S + bu * es, u, 0);
+        for (let t = 0; t < T; t++) {
+          const next = S + (t + 1) * bu * es;
+          if (t > 0) k.gemm(b, u, u, S + t * bu * es, u, 1, this.ptrW(st.R), u, 1, next, u, 1);
+          k.biasAct(b, u, next, this.ptrW(st.b), st.act);
+        }
+      } else {
+        const out = ar.ptr(st.out);
+        k.gemm(rows, st.units, st.inSize, input, st.inSize, 1, this.ptrW(st.W), st.units, 1, out, st.units, 0);
+        k.biasAct(rows, st.units, out, this.ptrW(st.b), st.act);
+      }
+      input = this.outPtr(st, b);
+    }
+  }
+
+  private backward(b: number): void {
+    const k = this.k, ar = this.ar, T = this.steps, rows = T * b, es = ar.bytes;
+    for (let s = this.stages.length - 1; s >= 0; s--) {
+      const st = this.stages[s];
+      const input = s === 0 ? ar.ptr(this.X) : this.outPtr(this.stages[s - 1], b);
+      const dIn = s === 0 ? 0 : ar.ptr(this.stages[s - 1].dOut);
+      const n = st.inSize, u = st.units;
+      if (st.kind === 'dense') {
+        const out = ar.ptr(st.out), dOut = ar.ptr(st.dOut);
+        k.actBackward(rows * u, out, dOut, st.act);
+        k.gemm(n, u, rows, input, 1, n, dOut, u, 1, this.ptrG(st.W), u, 1);
+        k.colSumsAdd(rows, u, dOut, this.ptrG(st.b));
+        if (dIn) k.gemm(rows, n, u, dOut, u, 1, this.ptrW(st.W), 1, u, dIn, n, 0);
+        continue;
+      }
+      const bu = b * u, S = ar.ptr(st.S), DZ = ar.ptr(st.DZ), dOut = ar.ptr(st.dOut);
+      let dsNext = 0, dsPrev = ar.ptr(this.dsA), spare = ar.ptr(this.dsB);
+      for (let t = T - 1; t >= 0; t--) {
+        const dz = DZ + t * bu * es;
+        k.cellGrad(bu, S + (t + 1) * bu * es, dOut + t * bu * es, dsNext, dz, st.act);
+        if (t > 0) {
+          k.gemm(b, u, u, dz, u, 1, this.ptrW(st.R), 1, u, dsPrev, u, 0);
+          dsNext = dsPrev;
+          const tmp = spare;
+          spare = dsPrev;
+          dsPrev = tmp;
+        }
+      }
+      k.gemm(n, u, rows, input, 1, n, DZ, u, 1, this.ptrG(st.K), u, 1);
+      k.gemm(u, u, rows, S, 1, u, DZ, u, 1, this.ptrG(st.R), u, 1);
+      k.colSumsAdd(rows, u, DZ, this.ptrG(st.b));
+      if (dIn) k.gemm(rows, n, u, DZ, u, 1, this.ptrW(st.K), 1, u, dIn, n, 0);
+    }
+  }
+
+  private checkBatch(data: Sequences, from: number, to: number): number {
+    const b = to - from;
+    if (!(b >= 1 && b <= this.capacity)) throw new RangeError(`wasm trainer: batch of ${b} outside 1..${this.capacity}`);
+    if (data.steps !== this.steps) throw new RangeError(`wasm trainer: data has ${data.steps} steps, the trainer ${this.steps}`);
+    return b;
+  }
+
+  /**
+   * Zeroes the gradients, runs the minibatch idx[from..to) forward and backward (MSE loss, as the
+   * JS trainer) and returns the sum of squared errors. Gradients stay in the arena ({@link gradients}).
+   */
+  computeGradients(data: Sequences, idx: ArrayLike<number>, from: number, to: number): number {
+    const b = this.checkBatch(data, from, to);
+    this.lastBatch = b;
+    this.k.zero(this.G.length, this.ar.ptr(this.G));
+    this.gather(data, idx, from, to);
+    this.forward(b);
+    const last = this.stages[this.stages.length - 1];
+    const n = b * this.steps * this.nout;
+    const sum = this.k.mseGrad(n, this.outPtr(last, b), this.ar.ptr(this.Y), this.ar.ptr(last.dOut), n);
+    this.backward(b);
+    return sum;
+  }
+
+  /** One training step on idx[from..to): gradients, Adam, constraints. Returns the batch's sum of squared errors. */
+  step(data: Sequences, idx: ArrayLike<number>, from: number, to: number): number {
+    const sum = this.computeGradients(data, idx, from, to);
+    const { learningRate, beta1, beta2, epsilon } = this.adamConfig;
+    this.t++;
+    const lr = (learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
+    const ar = this.ar;
+    this.k.adam(this.W.length, ar.ptr(this.W), ar.ptr(this.G), ar.ptr(this.M), ar.ptr(this.V), lr, beta1, beta2, epsilon);
+    this.applyConstraints();
+    return sum;
+  }
+
+  /** Applies every parameter's constraint to the arena's weights (clip in wasm, others in JS). */
+  applyConstraints(): void {
+    const f = this.ar.f;
+    this.params.forEach((p, i) => {
+      const c = p.constraint;
+      if (!c) return;
+      const o = this.W.offset + this.paramOffsets[i], len = p.value.length;
+      if (c.config.type === 'nonNegative') {
+        this.k.clipNonNeg(len, o * this.ar.bytes);
+      } else if (f instanceof Float64Array) {
+        c.apply(f.subarray(o, o + len), p.rows, p.cols);
+      } else {
+        if (this.scratch.length < len) this.scratch = new Float64Array(len);
+        const w = this.scratch.subarray(0, len);
+        for (let j = 0; j < len; j++) w[j] = f[o + j];
+        c.apply(w, p.rows, p.cols);
+        f.set(w, o);
+      }
+    });
+  }
+
+  /** Mean squared error over a data set (forward only, in chunks of the batch capacity). */
+  evaluate(data: Sequences): number {
+    let sum = 0;
+    const identity = new Int32Array(Math.min(this.capacity, data.count));
+    for (let from = 0; from < data.count; from += this.capacity) {
+      const to = Math.min(data.count, from + this.capacity), b = this.checkBatch(data, from, to);
+      for (let i = 0; i < b; i++) identity[i] = from + i;
+      this.gather(data, identity, 0, b);
+      this.forward(b);
+      const last = this.stages[this.stages.length - 1];
+      sum += this.k.sse(b * this.steps * this.nout, this.outPtr(last, b), this.ar.ptr(this.Y));
+    }
+    return sum / (data.count * data.steps * this.nout);
+  }
+
+  /** Batch size of the last {@link computeGradients}. */
+  get lastBatchSize(): number {
+    return this.lastBatch;
+  }
+}

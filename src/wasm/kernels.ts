@@ -1,0 +1,395 @@
+// WebAssembly kernels of iclrnn (AssemblyScript source; excluded from the project's tsc, see
+// tsconfig.json). scripts/build-wasm.mjs prepends prelude-f32.ts or prelude-f64.ts (which define
+// the element type T, the lane count LANES and the vector helpers) and compiles each precision
+// with and without relaxed SIMD (FMA) into src/core/wasm-binaries.ts.
+//
+// Every pointer is a byte address in linear memory; every stride and size counts elements. Nothing
+// here allocates: the caller (src/core/wasm.ts) manages the tensor arena above heapBase().
+
+// @ts-ignore: decorator
+@inline const ES: usize = sizeof<T>();
+
+/** First free byte after the module's static data (the arena starts here, rounded up). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 for the f64 build, 0 for the f32 build. */
+export function isF64(): i32 {
+  return sizeof<T>() == 8 ? 1 : 0;
+}
+
+/** 1 when built with relaxed SIMD (fused multiply-add). */
+export function hasFma(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+/**
+ * Strided GEMM `C[i, j] (+)= sum_p A(i, p) B(p, j)`, A(i, p) = a[i * aRow + p * aCol],
+ * B(p, j) = b[p * bRow + j * bCol], C[i, j] = c[i * ldc + j]; `acc` 0 overwrites C.
+ * Rows of B contiguous (bCol 1: C = A B and C = A^T B) use the 2 x 4-vector register block;
+ * contiguous dot products (aCol 1, bRow 1: C = A B^T) use 2 x 4 vector accumulators over p.
+ */
+export function gemm(m: i32, n: i32, k: i32, a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, acc: i32): void {
+  if (m <= 0 || n <= 0) return;
+  if (bCol == 1) gemmRowsB(m, n, k, a, aRow, aCol, b, bRow, c, ldc, acc);
+  else if (aCol == 1 && bRow == 1) gemmDot(m, n, k, a, aRow, b, bCol, c, ldc, acc);
+  else gemmScalar(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, acc);
+}
+
+// @ts-ignore: decorator
+@inline function storeVec(p: usize, s: v128, acc: i32): void {
+  v128.store(p, acc ? vadd(v128.load(p), s) : s);
+}
+
+// @ts-ignore: decorator
+@inline function storeScalar(p: usize, s: T, acc: i32): void {
+  store<T>(p, acc ? load<T>(p) + s : s);
+}
+
+function gemmRowsB(m: i32, n: i32, k: i32, a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, c: usize, ldc: i32, acc: i32): void {
+  const W = LANES;
+  const NB = 4 * W;
+  const sa = <usize>aCol * ES, ra = <usize>aRow * ES, sb = <usize>bRow * ES, rc = <usize>ldc * ES;
+  const zero = vsplat(<T>0);
+  let i = 0;
+  for (; i + 2 <= m; i += 2) {
+    const a0 = a + <usize>i * ra, a1 = a0 + ra;
+    const c0 = c + <usize>i * rc, c1 = c0 + rc;
+    let j = 0;
+    for (; j + NB <= n; j += NB) {
+      let s00 = zero, s01 = zero, s02 = zero, s03 = zero, s10 = zero, s11 = zero, s12 = zero, s13 = zero;
+      let pa0 = a0, pa1 = a1, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        const x0 = vsplat(load<T>(pa0)), x1 = vsplat(load<T>(pa1));
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+        s00 = vmadd(x0, b0, s00); s01 = vmadd(x0, b1, s01); s02 = vmadd(x0, b2, s02); s03 = vmadd(x0, b3, s03);
+        s10 = vmadd(x1, b0, s10); s11 = vmadd(x1, b1, s11); s12 = vmadd(x1, b2, s12); s13 = vmadd(x1, b3, s13);
+        pa0 += sa; pa1 += sa; pb += sb;
+      }
+      const q0 = c0 + <usize>j * ES, q1 = c1 + <usize>j * ES;
+      storeVec(q0, s00, acc); storeVec(q0 + 16, s01, acc); storeVec(q0 + 32, s02, acc); storeVec(q0 + 48, s03, acc);
+      storeVec(q1, s10, acc); storeVec(q1 + 16, s11, acc); storeVec(q1 + 32, s12, acc); storeVec(q1 + 48, s13, acc);
+    }
+    for (; j + W <= n; j += W) {
+      let s0 = zero, s1 = zero;
+      let pa0 = a0, pa1 = a1, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        const bv = v128.load(pb);
+        s0 = vmadd(vsplat(load<T>(pa0)), bv, s0);
+        s1 = vmadd(vsplat(load<T>(pa1)), bv, s1);
+        pa0 += sa; pa1 += sa; pb += sb;
+      }
+      storeVec(c0 + <usize>j * ES, s0, acc);
+      storeVec(c1 + <usize>j * ES, s1, acc);
+    }
+    for (; j < n; j++) {
+      let s0: T = 0, s1: T = 0;
+      let pa0 = a0, pa1 = a1, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        const bv = load<T>(pb);
+        s0 += load<T>(pa0) * bv;
+        s1 += load<T>(pa1) * bv;
+        pa0 += sa; pa1 += sa; pb += sb;
+      }
+      storeScalar(c0 + <usize>j * ES, s0, acc);
+      storeScalar(c1 + <usize>j * ES, s1, acc);
+    }
+  }
+  if (i < m) {
+    const a0 = a + <usize>i * ra;
+    const c0 = c + <usize>i * rc;
+    let j = 0;
+    for (; j + NB <= n; j += NB) {
+      let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+      let pa0 = a0, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        const x0 = vsplat(load<T>(pa0));
+        s0 = vmadd(x0, v128.load(pb), s0); s1 = vmadd(x0, v128.load(pb, 16), s1);
+        s2 = vmadd(x0, v128.load(pb, 32), s2); s3 = vmadd(x0, v128.load(pb, 48), s3);
+        pa0 += sa; pb += sb;
+      }
+      const q0 = c0 + <usize>j * ES;
+      storeVec(q0, s0, acc); storeVec(q0 + 16, s1, acc); storeVec(q0 + 32, s2, acc); storeVec(q0 + 48, s3, acc);
+    }
+    for (; j + W <= n; j += W) {
+      let s0 = zero;
+      let pa0 = a0, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        s0 = vmadd(vsplat(load<T>(pa0)), v128.load(pb), s0);
+        pa0 += sa; pb += sb;
+      }
+      storeVec(c0 + <usize>j * ES, s0, acc);
+    }
+    for (; j < n; j++) {
+      let s0: T = 0;
+      let pa0 = a0, pb = b + <usize>j * ES;
+      for (let p = 0; p < k; p++) {
+        s0 += load<T>(pa0) * load<T>(pb);
+        pa0 += sa; pb += sb;
+      }
+      storeScalar(c0 + <usize>j * ES, s0, acc);
+    }
+  }
+}
+
+function gemmDot(m: i32, n: i32, k: i32, a: usize, aRow: i32, b: usize, bCol: i32, c: usize, ldc: i32, acc: i32): void {
+  const W = LANES;
+  const kv = k - (k % W);
+  const ra = <usize>aRow * ES, rb = <usize>bCol * ES, rc = <usize>ldc * ES;
+  const zero = vsplat(<T>0);
+  let i = 0;
+  for (; i < m; i += 2) {
+    const two = i + 1 < m;
+    const a0 = a + <usize>i * ra, a1 = two ? a0 + ra : a0;
+    const c0 = c + <usize>i * rc, c1 = c0 + rc;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const b0 = b + <usize>j * rb, b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+      let s00 = zero, s01 = zero, s02 = zero, s03 = zero, s10 = zero, s11 = zero, s12 = zero, s13 = zero;
+      let p = 0;
+      for (; p < kv; p += W) {
+        const o = <usize>p * ES;
+        const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
+        const y0 = v128.load(b0 + o), y1 = v128.load(b1 + o), y2 = v128.load(b2 + o), y3 = v128.load(b3 + o);
+        s00 = vmadd(x0, y0, s00); s01 = vmadd(x0, y1, s01); s02 = vmadd(x0, y2, s02); s03 = vmadd(x0, y3, s03);
+        s10 = vmadd(x1, y0, s10); s11 = vmadd(x1, y1, s11); s12 = vmadd(x1, y2, s12); s13 = vmadd(x1, y3, s13);
+      }
+      let t00 = vhsum(s00), t01 = vhsum(s01), t02 = vhsum(s02), t03 = vhsum(s03);
+      let t10 = vhsum(s10), t11 = vhsum(s11), t12 = vhsum(s12), t13 = vhsum(s13);
+      for (; p < k; p++) {
+        const o = <usize>p * ES;
+        const x0 = load<T>(a0 + o), x1 = load<T>(a1 + o);
+        const y0 = load<T>(b0 + o), y1 = load<T>(b1 + o), y2 = load<T>(b2 + o), y3 = load<T>(b3 + o);
+        t00 += x0 * y0; t01 += x0 * y1; t02 += x0 * y2; t03 += x0 * y3;
+        t10 += x1 * y0; t11 += x1 * y1; t12 += x1 * y2; t13 += x1 * y3;
+      }
+      const q0 = c0 + <usize>j * ES;
+      storeScalar(q0, t00, acc); storeScalar(q0 + ES, t01, acc); storeScalar(q0 + 2 * ES, t02, acc); storeScalar(q0 + 3 * ES, t03, acc);
+      if (two) {
+        const q1 = c1 + <usize>j * ES;
+        storeScalar(q1, t10, acc); storeScalar(q1 + ES, t11, acc); storeScalar(q1 + 2 * ES, t12, acc); storeScalar(q1 + 3 * ES, t13, acc);
+      }
+    }
+    for (; j < n; j++) {
+      const b0 = b + <usize>j * rb;
+      let s0 = zero, s1 = zero;
+      let p = 0;
+      for (; p < kv; p += W) {
+        const o = <usize>p * ES;
+        const y0 = v128.load(b0 + o);
+        s0 = vmadd(v128.load(a0 + o), y0, s0);
+        s1 = vmadd(v128.load(a1 + o), y0, s1);
+      }
+      let t0 = vhsum(s0), t1 = vhsum(s1);
+      for (; p < k; p++) {
+        const o = <usize>p * ES;
+        const y0 = load<T>(b0 + o);
+        t0 += load<T>(a0 + o) * y0;
+        t1 += load<T>(a1 + o) * y0;
+      }
+      storeScalar(c0 + <usize>j * ES, t0, acc);
+      if (two) storeScalar(c1 + <usize>j * ES, t1, acc);
+    }
+  }
+}
+
+function gemmScalar(m: i32, n: i32, k: i32, a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, acc: i32): void {
+  const sa = <usize>aCol * ES, sb = <usize>bRow * ES;
+  for (let i = 0; i < m; i++) {
+    const a0 = a + <usize>i * <usize>aRow * ES;
+    const c0 = c + <usize>i * <usize>ldc * ES;
+    for (let j = 0; j < n; j++) {
+      let s: T = 0;
+      let pa = a0, pb = b + <usize>j * <usize>bCol * ES;
+      for (let p = 0; p < k; p++) {
+        s += load<T>(pa) * load<T>(pb);
+        pa += sa; pb += sb;
+      }
+      storeScalar(c0 + <usize>j * ES, s, acc);
+    }
+  }
+}
+
+/** Activation codes shared with src/core/wasm.ts. */
+// @ts-ignore: decorator
+@inline const ACT_LINEAR: i32 = 0;
+// @ts-ignore: decorator
+@inline const ACT_RELU: i32 = 1;
+// @ts-ignore: decorator
+@inline const ACT_TANH: i32 = 2;
+
+// @ts-ignore: decorator
+@inline function tanhT(v: T): T {
+  return <T>Math.tanh(<f64>v);
+}
+
+/** x[r, c] = act(x[r, c] + bias[c]) for a rows x cols row-major block (relu maps NaN to 0, like the JS kernels). */
+export function biasAct(rows: i32, cols: i32, x: usize, bias: usize, act: i32): void {
+  const W = LANES;
+  const cv = cols - (cols % W);
+  const zero = vsplat(<T>0);
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * <usize>cols * ES;
+    if (act == ACT_TANH) {
+      for (let c = 0; c < cols; c++) {
+        const p = row + <usize>c * ES;
+        store<T>(p, tanhT(load<T>(p) + load<T>(bias + <usize>c * ES)));
+      }
+      continue;
+    }
+    let c = 0;
+    for (; c < cv; c += W) {
+      const p = row + <usize>c * ES;
+      let v = vadd(v128.load(p), v128.load(bias + <usize>c * ES));
+      if (act == ACT_RELU) v = v128.and(v, vgt(v, zero));
+      v128.store(p, v);
+    }
+    for (; c < cols; c++) {
+      const p = row + <usize>c * ES;
+      const v = load<T>(p) + load<T>(bias + <usize>c * ES);
+      store<T>(p, act == ACT_RELU ? (v > 0 ? v : <T>0) : v);
+    }
+  }
+}
+
+/** g[i] *= act'(.) expressed through the activation output `out` (relu: out > 0; tanh: 1 - out^2). */
+export function actBackward(n: i32, out: usize, g: usize, act: i32): void {
+  if (act == ACT_LINEAR) return;
+  for (let i = 0; i < n; i++) {
+    const o = load<T>(out + <usize>i * ES);
+    const p = g + <usize>i * ES;
+    if (act == ACT_RELU) {
+      if (!(o > 0)) store<T>(p, 0);
+    } else store<T>(p, load<T>(p) * (<T>1 - o * o));
+  }
+}
+
+/**
+ * Pre-activation gradient of a simple cell step: dz = (dy + ds) * act'(h), h the step's output.
+ * `ds` 0 means no gradient from later steps.
+ */
+export function cellGrad(n: i32, h: usize, dy: usize, ds: usize, dz: usize, act: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * ES;
+    const hv = load<T>(h + o);
+    const g = ds ? load<T>(dy + o) + load<T>(ds + o) : load<T>(dy + o);
+    let v: T;
+    if (act == ACT_RELU) v = hv > 0 ? g : <T>0;
+    else if (act == ACT_TANH) v = g * (<T>1 - hv * hv);
+    else v = g;
+    store<T>(dz + o, v);
+  }
+}
+
+/** acc[c] += sum over rows of g[r, c] (rows added in order, like the JS addColumnSums). */
+export function colSumsAdd(rows: i32, cols: i32, g: usize, acc: usize): void {
+  const W = LANES;
+  const cv = cols - (cols % W);
+  for (let r = 0; r < rows; r++) {
+    const row = g + <usize>r * <usize>cols * ES;
+    let c = 0;
+    for (; c < cv; c += W) {
+      const p = acc + <usize>c * ES;
+      v128.store(p, vadd(v128.load(p), v128.load(row + <usize>c * ES)));
+    }
+    for (; c < cols; c++) {
+      const p = acc + <usize>c * ES;
+      store<T>(p, load<T>(p) + load<T>(row + <usize>c * ES));
+    }
+  }
+}
+
+/** Squared-error loss: returns sum (y - t)^2 (accumulated in f64) and writes dy = 2 (y - t) / count. */
+export function mseGrad(n: i32, y: usize, t: usize, dy: usize, count: f64): f64 {
+  let sum: f64 = 0;
+  const cnt = <T>count;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * ES;
+    const e = load<T>(y + o) - load<T>(t + o);
+    sum += <f64>e * <f64>e;
+    store<T>(dy + o, (<T>2 * e) / cnt);
+  }
+  return sum;
+}
+
+/** Sum of squared differences (accumulated in f64). */
+export function sse(n: i32, y: usize, t: usize): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * ES;
+    const e = load<T>(y + o) - load<T>(t + o);
+    sum += <f64>e * <f64>e;
+  }
+  return sum;
+}
+
+/**
+ * One Adam update over n weights with the bias-corrected step size `lr` computed by the caller:
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr m / (sqrt(v) + eps). Arithmetic in f64.
+ */
+export function adam(n: i32, w: usize, g: usize, m: usize, v: usize, lr: f64, b1: f64, b2: f64, eps: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * ES;
+    const gi = <f64>load<T>(g + o);
+    const mi = b1 * <f64>load<T>(m + o) + (1 - b1) * gi;
+    const vi = b2 * <f64>load<T>(v + o) + (1 - b2) * gi * gi;
+    store<T>(m + o, <T>mi);
+    store<T>(v + o, <T>vi);
+    const mr = <f64><T>mi, vr = <f64><T>vi;
+    store<T>(w + o, <T>(<f64>load<T>(w + o) - (lr * mr) / (Math.sqrt(vr) + eps)));
+  }
+}
+
+/** w = w < 0 ? 0 : w (NaN and -0 stay, as the JS NonNegative constraint). */
+export function clipNonNeg(n: i32, w: usize): void {
+  const W = LANES;
+  const nv = n - (n % W);
+  const zero = vsplat(<T>0);
+  let i = 0;
+  for (; i < nv; i += W) {
+    const p = w + <usize>i * ES;
+    const v = v128.load(p);
+    v128.store(p, v128.bitselect(zero, v, vlt(v, zero)));
+  }
+  for (; i < n; i++) {
+    const p = w + <usize>i * ES;
+    if (load<T>(p) < 0) store<T>(p, 0);
+  }
+}
+
+/** y[i] += x[i]. */
+export function addInto(n: i32, x: usize, y: usize): void {
+  const W = LANES;
+  const nv = n - (n % W);
+  let i = 0;
+  for (; i < nv; i += W) {
+    const o = <usize>i * ES;
+    v128.store(y + o, vadd(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * ES;
+    store<T>(y + o, load<T>(y + o) + load<T>(x + o));
+  }
+}
+
+/** x[i] *= s. */
+export function scale(n: i32, x: usize, s: f64): void {
+  const W = LANES;
+  const nv = n - (n % W);
+  const sv = vsplat(<T>s);
+  let i = 0;
+  for (; i < nv; i += W) {
+    const o = <usize>i * ES;
+    v128.store(x + o, vmul(v128.load(x + o), sv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * ES;
+    store<T>(x + o, load<T>(x + o) * <T>s);
+  }
+}
+
+/** x[0..n) = 0. */
+export function zero(n: i32, x: usize): void {
+  memory.fill(x, 0, <usize>n * ES);
+}
