@@ -1,9 +1,14 @@
 /**
  * Foundation benchmark: seconds per epoch of the ICLRNN 2x64 CSTR configuration (training split,
- * batch 256, Adam, constraints after every step), batch-1 forward latency (10 steps) and batch-1
- * forward + input-gradient latency. Prints JSON and writes bench/results/foundation.json.
+ * batch 256, Adam, constraints after every step) with each training path (wasm f32 and f64, with
+ * and without FMA, and the plain-JS f64 kernels), batch-1 forward latency (10 steps) and batch-1
+ * forward + input-gradient latency; the PyTorch one-thread peer (../shared/bench/torch_iclrnn.py)
+ * in the same run when python3 has torch. Prints JSON and writes bench/results/foundation.json.
  * Usage: node --import tsx bench/foundation.ts [--epochs 3]
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { enableWasmFma } from '../src/core/wasm-node.ts';
 import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { prepareData } from '../src/train/pipeline.ts';
 import { buildModel } from '../src/nn/models.ts';
@@ -14,9 +19,29 @@ export async function run(): Promise<Record<string, unknown>> {
   const epochs = Number(arg('--epochs', '3'));
   const dataset = generateCstrDataset();
   const data = prepareData(dataset, {});
-  const model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed: 0 });
-  const perEpoch: number[] = [];
-  train(model, data.train, null, { epochs, batchSize: 256, optimizer: { learningRate: 1e-3 }, onEpoch: (i) => void perEpoch.push(i.seconds), now: () => performance.now() / 1000 });
+  const variants: { name: string; precision: 'f32' | 'f64'; wasm: boolean; fma: boolean }[] = [
+    { name: 'js-f64', precision: 'f64', wasm: false, fma: false },
+    { name: 'wasm-f32', precision: 'f32', wasm: true, fma: false },
+    { name: 'wasm-f64', precision: 'f64', wasm: true, fma: false },
+    { name: 'wasm-f32-fma', precision: 'f32', wasm: true, fma: true },
+    { name: 'wasm-f64-fma', precision: 'f64', wasm: true, fma: true },
+  ];
+  const epochSeconds: Record<string, { median: number; all: number[]; kernels: unknown } | null> = {};
+  let model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed: 0 });
+  for (const v of variants) {
+    // the FMA kernels validate only after the V8 flag is set (Node 20); once set it stays set,
+    // so the non-FMA variants run first
+    if (v.fma && !enableWasmFma().relaxedSimd) {
+      epochSeconds[v.name] = null;
+      continue;
+    }
+    model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed: 0 });
+    const perEpoch: number[] = [];
+    const h = train(model, data.train, null, { epochs, batchSize: 256, optimizer: { learningRate: 1e-3 }, precision: v.precision, wasm: v.wasm, onEpoch: (i) => void perEpoch.push(i.seconds), now: () => performance.now() / 1000 });
+    epochSeconds[v.name] = { median: median(perEpoch), all: perEpoch, kernels: h.kernels };
+  }
+  const peer = torchPeer(epochs);
+  const best = Math.min(...Object.values(epochSeconds).filter((e) => e !== null).map((e) => e!.median));
   // batch-1 latencies on one 10-step sequence
   const x = data.test.inputs.subarray(0, 10 * 4);
   const xt = Float64Array.from(x);
@@ -39,13 +64,25 @@ export async function run(): Promise<Record<string, unknown>> {
   const result = {
     benchmark: 'foundation',
     config: { model: 'iclrnn', hidden: 64, layers: 2, trainSequences: data.train.count, steps: 10, inputs: 8, batch: 256 },
-    secondsPerEpoch: { median: median(perEpoch), all: perEpoch },
+    secondsPerEpoch: { median: best, byKernels: epochSeconds },
+    pytorchPeer: peer,
+    ratioToPeer: peer.epochSeconds ? Object.fromEntries(Object.entries(epochSeconds).map(([k, e]) => [k, e ? e.median / peer.epochSeconds! : null])) : null,
     batch1ForwardMicroseconds: forwardUs,
     batch1ForwardInputGradientMicroseconds: gradUs,
-    targets: { secondsPerEpoch: 3, peer: { pytorchCpuSecondsPerEpoch: 0.22, pytorchBatch1ForwardMicroseconds: 140 } },
+    targets: { f32EpochRatioToPeer: 0.7, f64EpochRatioToPeer: 1.5, batch1ForwardMicroseconds: 25, batch1ForwardInputGradientMicroseconds: 60 },
   };
   writeResult('foundation', result);
   return result;
+}
+
+/** The PyTorch one-thread peer, or why it did not run. */
+function torchPeer(epochs: number): { epochSeconds: number | null; batch1Microseconds: number | null; version: string | null; note: string | null } {
+  const script = new URL('../../shared/bench/torch_iclrnn.py', import.meta.url).pathname;
+  if (!existsSync(script)) return { epochSeconds: null, batch1Microseconds: null, version: null, note: `peer script missing (${script})` };
+  const r = spawnSync('python3', [script, String(epochs), '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, timeout: 600_000 });
+  const m = /torch (\S+) threads=\d+ epoch_s=([\d.]+) infer_batch1_us=([\d.]+)/.exec(r.stdout ?? '');
+  if (!m) return { epochSeconds: null, batch1Microseconds: null, version: null, note: `peer did not run: ${(r.stderr || r.error?.message || 'no output').trim().split('\n').at(-1)}` };
+  return { epochSeconds: Number(m[2]), batch1Microseconds: Number(m[3]), version: m[1], note: null };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run(), null, 1));

@@ -46,6 +46,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const program = baseProgram();
   const entry = findCommand(argv[0]);
   if (entry) {
+    // The fused multiply-add (relaxed SIMD) wasm kernels need a V8 flag on Node 20, set before any
+    // module compiles; loaded only when a command runs (`--help` stays light).
+    (await import('../core/wasm-node.ts')).enableWasmFma();
     const register = await entry.load();
     register(program);
   } else {

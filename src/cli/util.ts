@@ -156,3 +156,9 @@ export function fmt(x: number | null | undefined, digits = 3): string {
   const a = Math.abs(x);
   return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1) : x.toPrecision(digits);
 }
+
+/** 'wasm f32 SIMD+FMA', 'wasm f64 SIMD', 'js f64': which kernels trained a model. */
+export function kernelLabel(k: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean } | undefined): string {
+  if (!k) return 'js f64';
+  return k.backend === 'js' ? 'js f64' : `wasm ${k.precision} SIMD${k.fma ? '+FMA' : ''}`;
+}

@@ -72,6 +72,12 @@ export interface TrainHistory {
   diverged: DivergenceInfo | null;
   /** True when training stopped because `options.signal` was aborted. */
   interrupted: boolean;
+  /**
+   * Which kernels trained the model: the wasm-resident path (`wasm`, in `precision`, with or
+   * without relaxed-SIMD FMA) or the plain-JavaScript f64 kernels (`js`). Absent in histories
+   * recorded before the wasm path existed.
+   */
+  kernels?: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean };
 }
 
 function checkData(d: TrainingData, model: SequenceModel, what: string): void {
@@ -179,7 +185,10 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
   const params = model.parameters();
   // The wasm-resident path (see TrainOptions.precision); null: the plain-JS f64 path below.
   const fast = options.wasm === false ? null : WasmTrainer.create(model, { precision: options.precision ?? 'f32', batchCapacity: bs, steps, optimizer: optimizer.config() });
-  const history: TrainHistory = { trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false };
+  const history: TrainHistory = {
+    trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false,
+    kernels: fast ? { backend: 'wasm', precision: fast.precision, fma: fast.fma } : { backend: 'js', precision: 'f64', fma: false },
+  };
   let best = Infinity, bestWeights: Float64Array[] | null = null, sinceBest = 0;
   // Weights after the last sound epoch, restored when training diverges.
   const sound = divergence ? params.map((p) => Float64Array.from(p.value)) : null;

@@ -78,3 +78,15 @@ test('user errors: one line on stderr, exit 2, no stack trace, no partial output
   assert.ok(!existsSync(join(dir, 'x.json')));
   assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')));
 });
+
+test('train --precision / --kernels: the training path is reported; bad values are user errors', () => {
+  const js = run('train', '--system', 'cstr', '--model', 'iclrnn', '--hidden', '4', '--layers', '1', '--epochs', '1', '--kernels', 'js', '--out', join(dir, 'k-js.json'), '--json');
+  assert.equal(js.code, 0, js.stderr);
+  assert.deepEqual(JSON.parse(js.stdout).kernels, { backend: 'js', precision: 'f64', fma: false });
+  const f64 = run('train', '--system', 'cstr', '--model', 'iclrnn', '--hidden', '4', '--layers', '1', '--epochs', '1', '--precision', 'f64', '--out', join(dir, 'k-f64.json'));
+  assert.equal(f64.code, 0, f64.stderr);
+  // wasm SIMD exists in every Node >= 16, so the auto path is the wasm one for an ICLRNN
+  assert.match(f64.stdout, /s\/epoch \(wasm f64 SIMD(\+FMA)?\)/);
+  userError(run('train', '--system', 'cstr', '--model', 'iclrnn', '--precision', 'f16', '--out', join(dir, 'k.json')), /--precision must be 'f32' or 'f64', got 'f16'/);
+  userError(run('train', '--system', 'cstr', '--model', 'iclrnn', '--kernels', 'gpu', '--out', join(dir, 'k.json')), /--kernels must be 'auto' or 'js', got 'gpu'/);
+});

@@ -11,7 +11,7 @@ import { generateCstrDataset } from '../../systems/cstr.ts';
 import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.ts';
 import { skillReport, testBaselines } from '../../train/metrics.ts';
 import { loadSystem, SYSTEMS, type DataOptions, type SystemName } from '../systems.ts';
-import { emit, epochLines, fmt, nonNegative, nonNegativeInt, numberOption, onInterrupt, positive, positiveInt, progressBar, restoreTerminal, UsageError } from '../util.ts';
+import { emit, epochLines, fmt, nonNegative, nonNegativeInt, numberOption, onInterrupt, positive, positiveInt, progressBar, restoreTerminal, UsageError, kernelLabel } from '../util.ts';
 import { runDemo } from './demo.ts';
 import { readPredictInput } from './predict-input.ts';
 
@@ -35,6 +35,8 @@ interface TrainFlags {
   k?: string;
   optimizer?: string;
   patience?: string;
+  precision?: string;
+  kernels?: string;
   out?: string;
   force?: boolean;
   keepDiverged?: boolean;
@@ -100,6 +102,10 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   const optimizer = f.optimizer ?? 'adam';
   if (optimizer !== 'adam' && optimizer !== 'sgd') throw new UsageError(`--optimizer must be 'adam' or 'sgd', got '${optimizer}'`);
   const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 0, positiveInt, 'a positive integer');
+  const precision = f.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision must be 'f32' or 'f64', got '${precision}'`, { flag: '--precision' });
+  const kernels = f.kernels ?? 'auto';
+  if (kernels !== 'auto' && kernels !== 'js') throw new UsageError(`--kernels must be 'auto' or 'js', got '${kernels}'`, { flag: '--kernels' });
   const dataset = await loadSystem(dataOptions);
   const bar = progressBar(epochs, `train ${kind}`);
   const lines = epochLines(`train ${kind}`, epochs);
@@ -119,6 +125,8 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
       earlyStopping: patience ? { patience } : undefined,
       divergence: { action: 'stop' },
       signal: abort.signal,
+      precision,
+      wasm: kernels !== 'js',
       onEpoch: (i) => {
         const info = `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}`;
         bar.update(i.epoch, { info });
@@ -151,6 +159,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     skill: result.skill,
     meanPredictorMse: result.baselines.meanMse,
     secondsPerEpoch: h.secondsPerEpoch,
+    kernels: h.kernels ?? null,
     noise,
     seed,
     hidden,
@@ -169,14 +178,14 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     metadata: {
       system: dataOptions.system,
       data: { ...dataOptions },
-      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
+      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
       seed,
       metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, baselineMse: result.baselineMse, skill: result.skill, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
     },
   });
   emit(!!f.json, summary, () =>
     [
-      `trained ${kind} on ${dataOptions.system}: ${h.epochsRun} epochs, ${fmt(h.secondsPerEpoch)} s/epoch`,
+      `trained ${kind} on ${dataOptions.system}: ${h.epochsRun} epochs, ${fmt(h.secondsPerEpoch)} s/epoch (${kernelLabel(h.kernels)})`,
       `  train loss ${fmt(summary.trainLoss)}  validation loss ${fmt(summary.valLoss)}  test MSE ${fmt(result.testMse)}`,
       `  ${skillLine(result.baselines.kind, result.baselineMse, result.skill, result.baselines.meanMse)}`,
       `  saved ${f.out}`,
@@ -244,6 +253,8 @@ export function registerCore(program: Command): void {
       .option('--k <x>', 'Lipschitz coefficient of the spectral constraint', '1')
       .option('--optimizer <name>', 'adam or sgd', 'adam')
       .option('--patience <n>', 'early stopping patience (epochs)')
+      .option('--precision <p>', "training arithmetic of the WebAssembly kernels: 'f32' or 'f64' (certificates and MPC always compute in f64)", 'f32')
+      .option('--kernels <k>', "'auto' (WebAssembly SIMD where the model and engine allow it) or 'js' (plain-JavaScript f64)", 'auto')
       .option('--out <file>', 'model file to write')
       .option('--force', 'replace --out even when it is not an iclrnn model file')
       .option('--keep-diverged', 'save the model even when training diverged (the weights of the last sound epoch; the exit status stays 2)')

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { saveModel } from '../../io/model-file.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
 import { fitModelAsync, type fitModel } from '../../train/pipeline.ts';
-import { emit, epochLines, fmt, onInterrupt, progressBar, restoreTerminal } from '../util.ts';
+import { emit, epochLines, fmt, kernelLabel, onInterrupt, progressBar, restoreTerminal } from '../util.ts';
 
 export interface DemoOptions {
   outDir: string;
@@ -90,6 +90,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     model: 'iclrnn',
     epochs: result.history.epochsRun,
     secondsPerEpoch: result.history.secondsPerEpoch,
+    kernels: result.history.kernels ?? null,
     testMse: result.testMse,
     baselineMse: result.baselineMse,
     skill: result.skill,
@@ -97,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   };
   const lines = [
     `iclrnn demo: CSTR, ${dataset.count} sequences (train ${result.data.train.count}, validation ${result.data.validation.count}, test ${result.data.test.count})`,
-    `  ICLRNN 2x64 trained ${result.history.epochsRun} epochs (${fmt(result.history.secondsPerEpoch)} s/epoch)`,
+    `  ICLRNN 2x64 trained ${result.history.epochsRun} epochs (${fmt(result.history.secondsPerEpoch)} s/epoch, ${kernelLabel(result.history.kernels)})`,
     `  test MSE (scaled) ${fmt(result.testMse, 3)}   (reference after 1000 epochs: 3.0e-4)`,
     `  persistence baseline (the state stays where it is) ${fmt(result.baselineMse, 3)}: skill (test / baseline) ${fmt(result.skill, 3)}`,
     `  model saved to ${modelPath}`,

@@ -1,5 +1,5 @@
 /** Train view: family and settings, live log-scale loss with the persistence baseline, rate, ETA, stop/resume. */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ComputeClient } from '../client.ts';
 import type { DataSummary, EpochEvent, ModelFamily, TrainSettings, TrainSummary } from '../protocol.ts';
 import { Chart, COLORS } from '../chart.tsx';
@@ -14,6 +14,9 @@ const FAMILIES: { kind: ModelFamily; label: string }[] = [
   { kind: 'lstm', label: 'LSTM' },
 ];
 
+/** Shortest interval between two loss-chart updates while training (ms). */
+const EPOCH_FLUSH_MS = 50;
+
 export function TrainView(p: { client: ComputeClient; data: DataSummary | null; onTrained: (s: TrainSummary) => void }) {
   const [s, setS] = useState<TrainSettings>({ kind: 'iclrnn', hidden: 16, layers: 1, epochs: 20, batchSize: 128, learningRate: 3e-3, noise: 0, seed: 0, resume: false });
   const [epochs, setEpochs] = useState<EpochEvent[]>([]);
@@ -25,13 +28,32 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
   const [stopFlag, setStopFlag] = useState<Int32Array | null>(null);
   const [started, setStarted] = useState<{ at: number; firstEpoch: number; total: number } | null>(null);
 
+  // Epoch events are appended at most every EPOCH_FLUSH_MS: the wasm kernels train small models in
+  // a few ms per epoch, and re-rendering the chart for every one would starve the main thread.
+  const pending = useRef<{ events: EpochEvent[]; last: number; timer: ReturnType<typeof setTimeout> | null }>({ events: [], last: 0, timer: null });
+  const flushEpochs = () => {
+    const q = pending.current;
+    if (q.timer !== null) clearTimeout(q.timer);
+    q.timer = null;
+    q.last = performance.now();
+    if (q.events.length === 0) return;
+    const batch = q.events;
+    q.events = [];
+    setEpochs((list) => list.concat(batch));
+  };
   useEffect(
     () =>
       p.client.on((e) => {
         if (e.type === 'train-start') {
           setBaseline({ value: e.baseline, note: e.baselineNote });
           setStarted({ at: performance.now(), firstEpoch: e.firstEpoch, total: e.epochs });
-        } else if (e.type === 'epoch') setEpochs((list) => [...list, e]);
+        } else if (e.type === 'epoch') {
+          const q = pending.current;
+          q.events.push(e);
+          const since = performance.now() - q.last;
+          if (since >= EPOCH_FLUSH_MS) flushEpochs();
+          else if (q.timer === null) q.timer = setTimeout(flushEpochs, EPOCH_FLUSH_MS - since);
+        }
       }),
     [p.client],
   );
@@ -50,6 +72,7 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
     setStopFlag(sab ? new Int32Array(sab) : null);
     try {
       const r = await p.client.call({ type: 'train', settings: { ...s, resume }, stopFlag: sab });
+      flushEpochs();
       setSummary(r);
       p.onTrained(r);
     } catch (e) {
