@@ -30,7 +30,6 @@
  * structural proof (convexity.ts); the Jensen check only looks for counterexamples.
  */
 import type { SequenceModel } from '../nn/model.ts';
-import { ProgramCell } from '../nn/program-cell.ts';
 import type { ModelMetadata } from '../io/model-format.ts';
 import { structuralConvexity, type StructuralConvexity } from './convexity.ts';
 import { jensenCheck, lipschitzAttack, referenceEstimate, type AttackResult, type JensenResult, type ReferenceEstimate } from './empirical.ts';
@@ -38,6 +37,7 @@ import { propagateModel, type InputBox, type PropagationResult, type SiteStats }
 import { productBound, type MatrixNorm } from './product.ts';
 import { lfrBound } from './lfr.ts';
 import { certifiedNorm } from './spectral.ts';
+import { needsProgramCertificate, programConvexity, programGain } from './programs.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The norm and space every Lipschitz number of the report refers to. */
@@ -219,15 +219,9 @@ export function certify(
 ): CertificateReport {
   const t0 = now();
   const model: SequenceModel = 'cells' in modelOrStored ? modelOrStored : modelOrStored.model;
-  model.requireStacked('certify');
-  // families that exist only as cell programs (the GRU) have no bound-propagation / LFR rules yet
-  model.cells.forEach((c, i) => {
-    if (c instanceof ProgramCell)
-      throw new ValidationError(
-        `certify: cells.${i} is a '${c.program.family}' cell, which has no bound-propagation rules yet, so no Lipschitz bound can be certified ` +
-          `(certify handles rnn, lstm, lrnn, icrnn, iclstm, iclrnn models)`,
-      );
-  });
+  // families that exist only as cell programs (the GRU) and multi-block models: the program interpreters
+  const viaPrograms = needsProgramCertificate(model);
+  if (!viaPrograms) model.requireStacked('certify');
   if (!('cells' in modelOrStored)) metadata = metadata ?? modelOrStored.metadata ?? null;
   const steps = options.steps ?? defaultSteps(metadata);
   if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`certify: steps must be a positive integer, got ${steps}`);
@@ -239,7 +233,7 @@ export function certify(
   const lfrOpt = options.lfr ?? true;
   const useLfr = (scope: 'global' | 'domain' | 'local') => (Array.isArray(lfrOpt) ? lfrOpt.includes(scope) : lfrOpt);
   // convexity
-  const structural = structuralConvexity(model, steps);
+  const structural = viaPrograms ? programConvexity(model, steps) : structuralConvexity(model, steps);
   const numerical = options.jensen === false ? null : jensenCheck(model, { steps, segments: options.jensen?.segments, seed, low, high });
   // empirical
   const reference = referenceEstimate(model, { steps, samples: options.samples, count: options.sampleCount, seed, low, high });
@@ -250,6 +244,10 @@ export function certify(
     attack = { value: a.value, evaluations: a.evaluations, seconds: (now() - ta) / 1000 };
   }
   const lower = Math.max(reference.value, attack?.value ?? 0);
+  if (viaPrograms) {
+    const r = programBounds(model, steps, low, high, options, seed);
+    return report(model, steps, structural, numerical, reference, attack, r.global, r.domain, r.local, [], options, low, high, t0);
+  }
   // global
   const tg = now();
   const globalBox = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(Infinity) };
@@ -285,6 +283,65 @@ export function certify(
     const b = boxBound(model, steps, box, 0, useLfr('local'), tolerance, cap, null, undefined, options.lfrMaxSize?.local ?? 600);
     local = { ...b.detail, radius, attack: la };
   }
+  return report(model, steps, structural, numerical, reference, attack, g.detail, domain, local, prod.norms, options, low, high, t0);
+}
+
+type Details = CertificateReport['lipschitz']['details'];
+
+const NO_SITES: SiteStats = { reluActive: 0, reluInactive: 0, reluUnstable: 0, smooth: 0 };
+const PROGRAM_NOTE = 'no LFR rules on the cell-program path (gain interpreter only)';
+
+/** A bound of the gain interpreter as a {@link BoundDetail}, capped by `cap` (a bound of a larger set). */
+function programDetail(model: SequenceModel, steps: number, lo: Float64Array | null, hi: Float64Array | null, cap: number | null): BoundDetail {
+  const t0 = now();
+  const g = programGain(model, steps, lo && hi ? { lo, hi } : null);
+  const useCap = cap !== null && (g.value === null || cap < g.value);
+  const value = useCap ? cap : g.value;
+  return {
+    value,
+    reason: value === null ? g.reason : null,
+    product: g.value,
+    unrolled: null,
+    recurrent: null,
+    method: value === null ? null : useCap ? 'global' : 'product',
+    recurrentNote: PROGRAM_NOTE,
+    sites: NO_SITES,
+    seconds: (now() - t0) / 1000,
+  };
+}
+
+/** Global, domain and local bounds of the program path (see `./programs.ts`). */
+function programBounds(model: SequenceModel, steps: number, low: number, high: number, options: CertifyOptions, seed: number): { global: BoundDetail; domain: Details['domain']; local: Details['local'] } {
+  const d = steps * model.inputSize;
+  const global = programDetail(model, steps, null, null, null);
+  let domain: Details['domain'] = null;
+  if (options.domainBound ?? true) domain = { ...programDetail(model, steps, new Float64Array(d).fill(low), new Float64Array(d).fill(high), global.value), low, high, attack: null };
+  let local: Details['local'] = null;
+  if (options.local) {
+    const { center, radius } = options.local;
+    if (center.length !== d) throw new ValidationError(`certify: local centre has ${center.length} values, expected steps * inputSize = ${d}`);
+    if (!(radius >= 0) || !Number.isFinite(radius)) throw new ValidationError(`certify: local radius must be a finite number >= 0, got ${radius}`);
+    let la: number | null = null;
+    if (options.attack !== false && radius > 0) {
+      const box = { center: Float64Array.from(center), radius: new Float64Array(d).fill(radius) };
+      la = lipschitzAttack(model, { steps, starts: Math.min(16, options.attack?.starts ?? 16), iterations: Math.min(60, options.attack?.iterations ?? 60), seed, box }).value;
+    }
+    let cap = global.value;
+    let inside = true;
+    for (let p = 0; p < d; p++) if (center[p] - radius < low || center[p] + radius > high) inside = false;
+    if (inside && domain?.value !== null && domain?.value !== undefined) cap = cap === null ? domain.value : Math.min(cap, domain.value);
+    const lo = Float64Array.from(center, (c) => c - radius), hi = Float64Array.from(center, (c) => c + radius);
+    local = { ...programDetail(model, steps, lo, hi, cap), radius, attack: la };
+  }
+  return { global, domain, local };
+}
+
+/** Assembles the report from its parts (both certification paths). */
+function report(
+  model: SequenceModel, steps: number, structural: StructuralConvexity, numerical: JensenResult | null, reference: ReferenceEstimate, attack: Details['attack'],
+  global: BoundDetail, domain: Details['domain'], local: Details['local'], norms: MatrixNorm[], options: CertifyOptions, low: number, high: number, t0: number,
+): CertificateReport {
+  const n = model.inputSize, m = model.outputSize, upper = global.value;
   const units = model.cells.map((c) => c.units);
   return {
     model: { kind: model.spec.kind, inputSize: n, outputSize: m, layers: model.cells.length, units, parameters: model.parameterCount() },
@@ -297,16 +354,16 @@ export function certify(
       empirical: reference.value,
       attack: attack?.value ?? null,
       upperBound: upper,
-      upperBoundReason: upper === null ? g.detail.reason : null,
+      upperBoundReason: upper === null ? global.reason : null,
       local: local?.value ?? null,
       domain: domain?.value ?? null,
       details: {
         reference: { ...reference, source: options.samplesSource ?? (options.samples ? 'given' : `random uniform [${low}, ${high}]`) },
         attack,
-        global: g.detail,
+        global,
         domain,
         local,
-        norms: prod.norms,
+        norms,
       },
     },
     seconds: (now() - t0) / 1000,

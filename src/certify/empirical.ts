@@ -5,6 +5,9 @@
  * input sequence (steps x inputSize) to its scaled output sequence (steps x outputSize), l2 norm
  * over the whole sequence.
  */
+import { intervalBounds } from '../interp/bounds.ts';
+import { programStack } from '../nn/program-stack.ts';
+import { needsProgramCertificate } from './programs.ts';
 import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
 import { propagateModel } from './propagate.ts';
@@ -167,6 +170,13 @@ export function pairRatios(model: SequenceModel, X: Float64Array, count: number,
   return { ratios, gradient: gx };
 }
 
+/** Outward-rounded enclosure of the outputs at one input sequence (interval arithmetic). */
+function pointEnclosure(model: SequenceModel, x: Float64Array, steps: number): { l: Float64Array; u: Float64Array } {
+  if (needsProgramCertificate(model)) return intervalBounds(programStack(model), steps, { lo: x, hi: x }).outputs;
+  return propagateModel(model, steps, { center: x, radius: new Float64Array(x.length) }, { zonotope: false }).outputs;
+}
+
+
 /**
  * A certified lower bound of `||f(x') - f(x)||_2 / ||x' - x||_2` for the real-arithmetic network
  * (the map every certified bound is about): f at each point is enclosed rigorously by bound
@@ -183,9 +193,7 @@ export function pairRatioLowerBound(model: SequenceModel, x: Float64Array, xPrim
     den += v * v;
   }
   if (!(den > 0) || !Number.isFinite(den)) return 0;
-  const zero = new Float64Array(d);
-  const ya = propagateModel(model, steps, { center: x, radius: zero }, { zonotope: false }).outputs;
-  const yb = propagateModel(model, steps, { center: xPrime, radius: zero }, { zonotope: false }).outputs;
+  const ya = pointEnclosure(model, x, steps), yb = pointEnclosure(model, xPrime, steps);
   let num = 0;
   for (let i = 0; i < ya.l.length; i++) {
     // f'(i) - f(i) lies in [lb - ua, ub - la] (each end widened by its own rounding)

@@ -24,6 +24,7 @@ import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { LstmCell } from '../nn/lstm-cell.ts';
 import { SequenceModel } from '../nn/model.ts';
 import { SimpleCell } from '../nn/simple-cell.ts';
+import { ProgramTangentEngine } from '../nn/program-stack.ts';
 import type { ScaledModel } from '../train/pipeline.ts';
 import { ValidationError } from '../core/errors.ts';
 
@@ -115,8 +116,12 @@ export class ModelPredictor implements Predictor {
   private readonly dy: Float64Array[] = [];
   /** Whether slot k's network copy holds the forward pass of rows[k] (needed by the adjoint). */
   private readonly ready: boolean[] = [];
-  /** Forward-mode engine (null when the architecture has no forward-mode rule here). */
-  private readonly engine: TangentEngine | null;
+  /**
+   * Forward-mode engine: the hand-fused {@link TangentEngine} where it covers the architecture,
+   * else the generic forward-mode interpreter over the cell programs (the Lipschitz RNN, the GRU,
+   * multi-block models); null only when forward mode is switched off.
+   */
+  private readonly engine: TangentEngine | ProgramTangentEngine | null;
   private readonly lanesIn: Float64Array;
   private readonly lanesOut: Float64Array;
   private readonly na: number;
@@ -196,7 +201,7 @@ export class ModelPredictor implements Predictor {
     const lanes = 1 + nx + nu;
     this.na = m.augmentedSize;
     this.offset = m.spec.augmentation ? Float64Array.from(m.spec.augmentation.offset) : null;
-    this.engine = (options.forwardMode ?? true) && TangentEngine.supports(m) ? new TangentEngine(m, lanes) : null;
+    this.engine = (options.forwardMode ?? true) ? forwardEngine(m, lanes) : null;
     this.lanesIn = new Float64Array(lanes * this.na);
     this.lanesOut = new Float64Array(layout.steps * lanes * nout);
     this.reuse = options.reuseJacobians ?? true;
@@ -607,6 +612,18 @@ interface LayerState {
   /** Layer output for this step (lanes x u). */
   y: Float64Array;
 }
+
+/** The hand-fused engine where it applies, else the program interpreter; null for layers without a registered program. */
+function forwardEngine(m: SequenceModel, lanes: number): TangentEngine | ProgramTangentEngine | null {
+  if (TangentEngine.supports(m)) return new TangentEngine(m, lanes);
+  try {
+    return new ProgramTangentEngine(m, lanes);
+  } catch (e) {
+    if (e instanceof ValidationError) return null;
+    throw e;
+  }
+}
+
 
 /**
  * Forward-mode differentiation of a {@link SequenceModel} on one sequence of identical rows: lane 0

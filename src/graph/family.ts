@@ -47,6 +47,11 @@ export interface KerasMapping {
   readonly cellClasses: readonly string[];
   /** The weight arrays in Keras order for a config; `useBias` false drops the bias arrays. */
   weights(config: FamilyConfigBase, useBias: boolean): readonly KerasWeight[];
+  /**
+   * What in a Keras layer / cell config this family cannot represent (one phrase, e.g.
+   * "reset_after=false is not supported"), or null when it can; absent: everything is accepted.
+   */
+  unsupported?(kerasConfig: Readonly<Record<string, unknown>>): string | null;
 }
 
 /** One cell family. */

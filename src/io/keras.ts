@@ -65,6 +65,9 @@ import { attrStrings, readNumericDataset, withH5Bytes, withH5File, type H5Contex
 import type { StoredModel } from './model-format.ts';
 import { readPickledMinMaxScaler, type PickledMinMaxScaler } from './pickle.ts';
 import { ValidationError } from '../core/errors.ts';
+import { FAMILIES, familyOfKerasClass, programOf } from '../graph/registry.ts';
+import { MODEL_KINDS } from '../nn/models.ts';
+import type { FamilyConfigBase } from '../graph/family.ts';
 
 /** Which Keras file layout a model came from. */
 export type KerasFormat = 'keras-v3' | 'keras-h5';
@@ -420,9 +423,20 @@ function parseGraph(cfg: unknown, label: string): ParsedGraph {
 // layers -> ModelSpec
 
 const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'RNN']);
+/** Model kinds that are also registered families with a Keras layer class of their own (GRU). */
+const KERAS_LAYER_KINDS: ReadonlySet<string> = new Set(MODEL_KINDS.filter((k) => (FAMILIES.get(k)?.keras?.layerClasses.length ?? 0) > 0));
+/** The recurrent cell classes the importer maps (the built-in switch, then the registry's). */
+const SUPPORTED_CELLS = ['SimpleRNNCell', 'LSTMCell', 'MyRNNCell', 'MyLRNNCell', 'MyICLSTMCell', ...[...FAMILIES.values()].flatMap((f) => f.keras?.cellClasses ?? [])]
+  .filter((c, i, a) => a.indexOf(c) === i)
+  .join(', ');
+/** A recurrent Keras layer: the built-in ones, or the layer class of a registered recurrent family (one with a cell class: `GRU`). */
+const isRecurrentClass = (cls: string) => {
+  const keras = familyOfKerasClass(cls)?.keras;
+  return RECURRENT.has(cls) || (!!keras && keras.layerClasses.includes(cls) && keras.cellClasses.length > 0);
+};
 const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
 const SUPPORTED =
-  'InputLayer, SimpleRNN, LSTM, RNN(SimpleRNNCell | LSTMCell | MyRNNCell | MyLRNNCell | MyICLSTMCell), Dense, Activation, Add (model input), Dropout';
+  'InputLayer, SimpleRNN, LSTM, GRU, RNN(SimpleRNNCell | LSTMCell | GRUCell | MyRNNCell | MyLRNNCell | MyICLSTMCell), Dense, Activation, Add (model input), Dropout';
 
 interface Expected {
   name: string;
@@ -515,6 +529,7 @@ function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize
   let cc: Obj;
   if (layer.className === 'SimpleRNN') (cellClass = 'SimpleRNNCell'), (cc = c);
   else if (layer.className === 'LSTM') (cellClass = 'LSTMCell'), (cc = c);
+  else if (layer.className !== 'RNN') (cellClass = familyOfKerasClass(layer.className)!.keras!.cellClasses[0] ?? layer.className), (cc = c);
   else {
     const cell = c.cell;
     if (Array.isArray(cell)) throw new ModelFileError(`${L}: a list of cells (stacked cells in one RNN layer) is not supported`, { file: label, variable: layer.name });
@@ -622,11 +637,26 @@ function buildRecurrent(label: string, layer: KLayer, store: WeightStore, inSize
       cell = { type: 'iclstm', inputSize: n, units: u, constraints: { kernel: nn, recurrentKernel: nn, kernelScale: nn, recurrentScale: nn } };
       break;
     }
-    default:
-      throw new ModelFileError(
-        `${label}: layer '${layer.name}' uses the unsupported recurrent cell class '${cellClass}' (supported: SimpleRNNCell, LSTMCell, MyRNNCell, MyLRNNCell, MyICLSTMCell)`,
-        { file: label, variable: layer.name },
-      );
+    default: {
+      // a registered cell family with a Keras mapping (the GRU): weights placed as it declares
+      const family = familyOfKerasClass(cellClass);
+      if (!family?.keras)
+        throw new ModelFileError(
+          `${label}: layer '${layer.name}' uses the unsupported recurrent cell class '${cellClass}' (supported: ${SUPPORTED_CELLS})`,
+          { file: label, variable: layer.name },
+        );
+      const problem = family.keras.unsupported?.(cc) ?? null;
+      if (problem) throw new ModelFileError(`${L}: ${problem}`, { file: label, variable: layer.name });
+      const config: FamilyConfigBase = { type: family.name, inputSize: n, units: u };
+      const expected = family.keras.weights(config, useBias);
+      const w = checkVars(label, layer, what, vars, expected.map((e) => ({ name: e.name, shape: [...e.shape] })));
+      for (const p of programOf(config).params) values.set(p.name, new Float64Array(p.rows * p.cols));
+      expected.forEach((e, i) => {
+        for (const pl of e.placements) values.get(pl.param)!.set(w[i].subarray(pl.from, pl.from + pl.length), pl.to);
+      });
+      cell = config as unknown as CellConfig;
+      break;
+    }
   }
   return { cell, cellClass, values, returnSequences };
 }
@@ -665,6 +695,8 @@ function familyOf(cells: CellConfig[], head: DenseConfig[], interleaved: boolean
   if (all((c) => c.type === 'simple' && c.activation === 'relu' && !!c.constraints?.kernel && !!c.constraints?.recurrentKernel) && oneHead && head[0].activation === 'relu')
     return 'iclrnn';
   if (all((c) => c.type === 'iclstm') && head.length === 2 && head[0].residual && !head[1].residual) return 'iclstm';
+  // a registered family with its own Keras layer class whose name is a model kind (the GRU)
+  if (cells.length > 0 && oneHead && all((c) => c.type === cells[0].type) && KERAS_LAYER_KINDS.has(cells[0].type)) return cells[0].type as ModelKind;
   return 'custom';
 }
 
@@ -798,7 +830,7 @@ function buildFromKeras(
   for (const layer of graph.chain) {
     const cls = layer.className;
     const where = `${label}: layer '${layer.name}' (${cls})`;
-    if (RECURRENT.has(cls)) {
+    if (isRecurrentClass(cls)) {
       const r = buildRecurrent(label, layer, store, size, warnings);
       if (width === null) width = r.cell.inputSize;
       layout.push(`cells.${cells.length}`);

@@ -137,6 +137,34 @@ export class KerasBuilder {
     });
   }
 
+  /**
+   * Keras' GRU (TF2 default reset_after=True): with xz = x K + b_in, hz = h R + b_rec (gates z, r, h),
+   * z = sigmoid(xz_z + hz_z), r = sigmoid(xz_r + hz_r), hh = tanh(xz_h + r * hz_h),
+   * h = z * h' + (1 - z) * hh. Keras stores the biases as one [2, 3u] array (input row first).
+   */
+  gru(units: number, o: { wrap?: boolean; returnSequences?: boolean; resetAfter?: boolean } = {}): this {
+    const n = this.size, u = units;
+    const K = this.w('kernel', [n, 3 * u], this.normal(0.5)), R = this.w('recurrent_kernel', [u, 3 * u], this.normal(0.3)), b = this.w('bias', [2, 3 * u], this.normal(0.2));
+    const cellCfg = { units: u, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, reset_after: o.resetAfter ?? true };
+    const name = this.name(o.wrap ? 'rnn' : 'gru');
+    const config = o.wrap
+      ? this.rnnConfig(name, o.returnSequences ?? true, { cell: { class_name: 'GRUCell', config: { name: 'gru_cell', ...cellCfg } } })
+      : this.rnnConfig(name, o.returnSequences ?? true, cellCfg);
+    this.size = u;
+    const bIn = b.data.slice(0, 3 * u), bRec = b.data.slice(3 * u);
+    return this.push({ name, className: o.wrap ? 'RNN' : 'GRU', config, vars: [K, R, b], recurrent: true, cellName: 'gru_cell' }, (seq) => {
+      let h = zeros(u);
+      return seq.map((x) => {
+        const xz = plus(vm(x, K), bIn), hz = plus(vm(h, R), bRec);
+        const z = xz.slice(0, u).map((v, j) => sig(v + hz[j]));
+        const r = xz.slice(u, 2 * u).map((v, j) => sig(v + hz[u + j]));
+        const hh = xz.slice(2 * u).map((v, j) => Math.tanh(v + r[j] * hz[2 * u + j]));
+        h = h.map((hv, j) => z[j] * hv + (1 - z[j]) * hh[j]);
+        return h;
+      });
+    });
+  }
+
   /** The reference MyRNNCell: h = relu(x K + h' R + x' D2), y = relu(h V + h' D1 + x D3). */
   icrnn(units: number): this {
     const n = this.size, u = units, p = this.pos(0.3);

@@ -117,6 +117,14 @@ test('v3 Sequential SimpleRNN(tanh) x2 + Dense: rnn, Windows-style group names',
   assert.deepEqual(m.model.spec.cells.map((c) => [c.inputSize, c.units]), [[3, 4], [4, 5]]);
 });
 
+test('v3 and h5 GRU + RNN(GRUCell) + Dense: gru, mapped through the cell registry, predicts as the Keras equations', async () => {
+  const b = new KerasBuilder(3, 31).gru(4).gru(5, { wrap: true }).dense(2, 'linear');
+  const m = await checkImport(await writeKerasV3(join(dir, 'gru.keras'), b), b, 'gru');
+  assert.deepEqual(m.model.spec.cells.map((c) => [c.type, c.inputSize, c.units]), [['gru', 3, 4], ['gru', 4, 5]]);
+  // the legacy .h5 layout too
+  await checkImport(await writeKerasH5(join(dir, 'gru.h5'), b), b, 'gru');
+});
+
 test('v3 LSTM + RNN(LSTMCell) + Dense: lstm, nested groups, Keras 3 container and numbering', async () => {
   const b = new KerasBuilder(2, 12).lstm(3).lstm(4, { wrap: true }).dense(3, 'linear');
   await checkImport(await writeKerasV3(join(dir, 'lstm.keras'), b, { style: 'posix', container: 'layers', secondSuffix: 1 }), b, 'lstm');
@@ -246,8 +254,11 @@ test('errors: not a zip, zip without config.json, weights-only h5', async () => 
 test('errors: unsupported layer classes name the layer and class', async () => {
   const b = new KerasBuilder(2, 26).simpleRNN(3, 'tanh').other('Conv1D', [{ shape: [3, 3], data: new Array(9).fill(0) }]).dense(1, 'linear');
   await rejects(importKeras(await writeKerasV3(join(dir, 'conv.keras'), b)), /layer 'conv1d' has the unsupported class 'Conv1D'/);
-  const g = new KerasBuilder(2, 27).other('GRU').dense(1, 'linear');
-  await rejects(importKeras(await writeKerasV3(join(dir, 'gru.keras'), g)), /unsupported class 'GRU'/);
+  const g = new KerasBuilder(2, 27).other('ConvLSTM1D').dense(1, 'linear');
+  await rejects(importKeras(await writeKerasV3(join(dir, 'convlstm.keras'), g)), /unsupported class 'ConvLSTM1D'/);
+  // a GRU of the Keras 1 / TF1 form (reset_after=false) is named, not mis-imported
+  const g1 = new KerasBuilder(2, 30).gru(3, { resetAfter: false }).dense(1, 'linear');
+  await rejects(importKeras(await writeKerasV3(join(dir, 'gru-v1.keras'), g1)), /layer 'gru' \(GRU\): reset_after=false .* not supported/);
   // an unknown custom cell inside RNN
   const c = new KerasBuilder(2, 28).simpleRNN(3, 'tanh', { wrap: true }).dense(1, 'linear');
   const cfg = c.config() as { config: { layers: { config: { cell: { class_name: string } } }[] } };

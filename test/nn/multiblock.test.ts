@@ -80,10 +80,19 @@ test('multi-block ICLSTM: structure and forward pass equal to the equations', ()
   const y = m.predictSequence(Float64Array.from(x.flat()), 7);
   const want = reference(m, x).flat();
   for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y[i] - want[i]) <= 1e-12 * (1 + Math.abs(want[i])), `${i}: ${y[i]} vs ${want[i]}`);
-  // structure-walking code that handles only the stacked form refuses it clearly (not a wrong answer)
-  assert.throws(() => certify(m), (e: unknown) => e instanceof ValidationError && /^certify: the model has dense layers between recurrent layers/.test((e as Error).message));
+  // the hand-written structure walker handles only the stacked form and refuses it clearly; certify
+  // takes the cell-program interpreters instead (certify/programs.ts)
   assert.throws(() => structuralConvexity(m, 3), ValidationError);
-  assert.equal(TangentEngine.supports(m), false); // the MPC uses the adjoint path, which handles any layout
+  const r = certify(m, { steps: 3, attack: { starts: 4, iterations: 20 }, jensen: { segments: 200 }, local: { center: new Float64Array(12).fill(0.5), radius: 0.05 } });
+  // the ICLSTM's gate products (f * c, i * g) are products of convex functions of the input, which
+  // convex analysis cannot compose: not proven convex, with the product sites named
+  assert.equal(r.convex, false);
+  assert.ok(r.convexity.structural.reasons.some((q) => q.kind === 'product' && q.layer.startsWith('cells.')), JSON.stringify(r.convexity.structural.reasons[0]));
+  // no global bound (unbounded ReLU gates multiply); certified domain and local bounds above the attacks
+  assert.equal(r.lipschitz.upperBound, null);
+  assert.ok(r.lipschitz.domain !== null && r.lipschitz.domain >= (r.lipschitz.attack ?? 0), `domain ${r.lipschitz.domain} vs attack ${r.lipschitz.attack}`);
+  assert.ok(r.lipschitz.local !== null && r.lipschitz.local >= (r.lipschitz.details.local!.attack ?? 0));
+  assert.equal(TangentEngine.supports(m), false); // the MPC's forward mode runs the program interpreter here
   // the stacked form is unchanged and not interleaved
   const stacked = buildModel('iclstm', { inputSize: 4, outputSize: 2, hidden: 6, layers: 2 });
   assert.equal(stacked.interleaved, false);

@@ -47,7 +47,7 @@ test('GRU model: spec, Keras initialisers, not input-convex, prediction shape', 
   assert.ok(y.every(Number.isFinite));
 });
 
-test('GRU model file round trip; certify refuses it with a clear error', async () => {
+test('GRU model file round trip; certify proves a Lipschitz bound (not convex)', async () => {
   const { modelFromJson, modelToJson } = await import('../../src/io/model-format.ts');
   const { certify } = await import('../../src/certify/certify.ts');
   const { ValidationError } = await import('../../src/core/errors.ts');
@@ -56,5 +56,12 @@ test('GRU model file round trip; certify refuses it with a clear error', async (
   assert.equal(back.model.spec.kind, 'gru');
   const x = new Float64Array(10 * fit.model.inputSize).map((_, i) => Math.cos(i));
   assert.deepEqual(Array.from(back.model.predictSequence(x, 10)), Array.from(fit.model.predictSequence(x, 10)));
-  assert.throws(() => certify(fit.model, { steps: 3 }), (e) => e instanceof ValidationError && /cells\.0 is a 'gru' cell.*no bound-propagation rules/.test(e.message));
+  // certified by the cell-program interpreters: not convex (the sigmoid gates), certified bounds
+  const r = certify(fit.model, { steps: 3, attack: { starts: 4, iterations: 20 }, jensen: { segments: 200 } });
+  assert.equal(r.convex, false);
+  assert.ok(r.convexity.structural.reasons.some((q) => q.kind === 'activation' && q.layer === 'cells.0'));
+  assert.ok(r.lipschitz.upperBound !== null && r.lipschitz.upperBound >= r.lipschitz.attack!, `${r.lipschitz.upperBound} vs ${r.lipschitz.attack}`);
+  assert.ok(r.lipschitz.domain !== null && r.lipschitz.domain <= r.lipschitz.upperBound && r.lipschitz.domain >= r.lipschitz.attack!);
+  assert.equal(r.lipschitz.details.global.recurrentNote, 'no LFR rules on the cell-program path (gain interpreter only)');
+  void ValidationError;
 });

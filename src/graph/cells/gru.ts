@@ -42,6 +42,12 @@ export const gruFamily: CellFamily<GruConfig> = {
   keras: {
     layerClasses: ['GRU'],
     cellClasses: ['GRUCell'],
+    unsupported(k) {
+      if (k.reset_after === false) return 'reset_after=false (the Keras 1 / TF1 GRU) is not supported; only reset_after=true';
+      if ((k.activation ?? 'tanh') !== 'tanh') return `activation ${JSON.stringify(k.activation)} is not supported (only 'tanh')`;
+      if ((k.recurrent_activation ?? 'sigmoid') !== 'sigmoid') return `recurrent_activation ${JSON.stringify(k.recurrent_activation)} is not supported (only 'sigmoid')`;
+      return null;
+    },
     weights(c, useBias) {
       const n = c.inputSize, u = c.units;
       return [

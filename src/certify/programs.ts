@@ -1,0 +1,77 @@
+/**
+ * Certificates from the cell-program interpreters (src/interp): for models the hand-written
+ * engines of this folder (propagate.ts, lfr.ts, product.ts, convexity.ts) do not cover, i.e.
+ * families that exist only as programs (the GRU, any newly registered family) and models whose
+ * dense layers sit between recurrent layers (the published multi-block ICLSTM).
+ *
+ * - convexity: the curvature / monotonicity interpreter (`convexityOf`), its issues translated into
+ *   the certificate's {@link ConvexityReason}s;
+ * - Lipschitz bounds: the norm-product gain interpreter (`gainBound`), globally and over boxes
+ *   (with the interval bounds of the box, so saturated or inactive units count with their real
+ *   slopes). There is no LFR (recurrent dissipation) component on this path.
+ */
+import type { SequenceModel } from '../nn/model.ts';
+import { ProgramCell } from '../nn/program-cell.ts';
+import { programStack } from '../nn/program-stack.ts';
+import { convexityOf, type ConvexityIssue } from '../interp/convexity.ts';
+import { gainBound } from '../interp/gain.ts';
+import { intervalBounds, type SequenceBox } from '../interp/bounds.ts';
+import type { ProgramStack } from '../interp/bind.ts';
+import type { ConvexityReason, StructuralConvexity } from './convexity.ts';
+
+/** Whether {@link certify} must take the program path for this model (see the module comment). */
+export function needsProgramCertificate(model: SequenceModel): boolean {
+  return model.interleaved || model.cells.some((c) => c instanceof ProgramCell);
+}
+
+/** `cells.i` / `head.j`: the model's name of stack layer `li`. */
+function layerPath(model: SequenceModel, li: number): string {
+  const ref = model.order[li];
+  return ref.type === 'cell' ? `cells.${ref.index}` : `head.${ref.index}`;
+}
+
+function reasonOf(model: SequenceModel, stack: ProgramStack, issue: ConvexityIssue): ConvexityReason {
+  const layer = layerPath(model, issue.layer);
+  const node = stack.layers[issue.layer].program.nodes[issue.node];
+  const message = `${layer}: ${issue.message}`;
+  switch (issue.kind) {
+    case 'sign': {
+      const [r, c] = issue.index ?? [0, 0];
+      const p = stack.layers[issue.layer].program.params.find((q) => q.name === issue.matrix);
+      return {
+        kind: 'negative-weight',
+        layer,
+        parameter: `${layer}.${issue.matrix ?? '?'}`,
+        index: [r, c],
+        flatIndex: p ? r * p.cols + c : r,
+        value: issue.value ?? NaN,
+        count: 1,
+        message,
+      };
+    }
+    case 'activation':
+      return { kind: 'activation', layer, activation: node.op === 'act' ? node.fn : node.op, message };
+    case 'product':
+      return { kind: 'product', layer, operation: node.op, step: issue.step, unit: issue.entry, message };
+    default:
+      return { kind: 'unsupported', layer, message };
+  }
+}
+
+/** The structural convexity verdict of the convexity interpreter, in the certificate's terms. */
+export function programConvexity(model: SequenceModel, steps: number): StructuralConvexity {
+  const stack = programStack(model);
+  const r = convexityOf(stack, steps);
+  const notes = [
+    'proved by the cell-program convexity interpreter (composition rules of convex analysis, one per primitive)',
+    model.spec.augmentation ? 'the input is augmented as [x, offset - x] (affine in x)' : 'no [x, -x] augmentation: a convex model is then also non-decreasing in x',
+  ];
+  return { convex: r.convex, outputs: r.outputs, reasons: r.issues.map((i) => reasonOf(model, stack, i)), augmentation: model.spec.augmentation !== null, steps, notes };
+}
+
+/** A certified gain bound of the model over `box` (all of R^d when null), with the reason when none exists. */
+export function programGain(model: SequenceModel, steps: number, box: SequenceBox | null): { value: number | null; reason: string | null } {
+  const stack = programStack(model);
+  const r = box ? gainBound(stack, steps, { box, bounds: intervalBounds(stack, steps, box) }) : gainBound(stack, steps);
+  return { value: r.value, reason: r.reason };
+}
