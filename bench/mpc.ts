@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { summarizeClosedLoop } from '../src/control/closed-loop.ts';
 import {
   CSTR_LMPC, CSTR_SAFETY_STATES, createCstrLmpc, createSafeCstrLmpc, estimateCstrPredictionError, runCstrClosedLoop, type CstrLmpcOptions,
-} from '../src/control/cstr-lmpc.ts';
+} from '../src/apps/cstr-lmpc.ts';
 import type { ModelPredictor } from '../src/control/predictors.ts';
 import { loadModel } from '../src/io/model-file.ts';
 import type { BuiltinModelKind } from '../src/nn/models.ts';

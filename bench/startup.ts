@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/io/model-file.ts';
 import { buildModel } from '../src/nn/models.ts';
-import { MinMaxScaler } from '../src/train/scaler.ts';
+import { MinMaxScaler } from '../src/nn/scaler.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'iclrnn.mjs');

@@ -24,7 +24,7 @@ import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { prepareData } from '../src/train/pipeline.ts';
 import { evaluateMse, train, type TrainingData } from '../src/train/trainer.ts';
 import { evaluateBaselines, naiveForecastPlan } from '../src/train/metrics.ts';
-import type { MinMaxScaler } from '../src/train/scaler.ts';
+import type { MinMaxScaler } from '../src/nn/scaler.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);

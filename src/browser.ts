@@ -34,7 +34,7 @@ export { formatCertificate } from './certify/format.ts';
 // Model predictive control.
 export { Mpc, type MpcProblem, type MpcSolution, type MpcSolverOptions } from './control/mpc.ts';
 export { closedLoop, summarizeClosedLoop, type Plant, type Controller, type ControlStep, type ClosedLoopOptions, type ClosedLoopResult, type ClosedLoopSummary } from './control/closed-loop.ts';
-export { createCstrLmpc, runCstrClosedLoop, CSTR_LMPC, type CstrLmpcOptions, type CstrClosedLoopOptions, type CstrClosedLoopResult } from './control/cstr-lmpc.ts';
+export { createCstrLmpc, runCstrClosedLoop, CSTR_LMPC, type CstrLmpcOptions, type CstrClosedLoopOptions, type CstrClosedLoopResult } from './apps/cstr-lmpc.ts';
 
 // Robustness sweeps.
 export { runSweep, type RunSweepOptions, type SweepOutcome, type SweepResults, type SweepCellSpec, type SweepCellResult } from './train/sweep.ts';

@@ -32,4 +32,4 @@ export {
 } from '../certify/empirical.ts';
 export { propagateModel, boxAround, type InputBox, type PropagationResult } from '../certify/propagate.ts';
 export { productBound, type ProductBound, type MatrixNorm } from '../certify/product.ts';
-export { spectralNormBound, nonNegativeSpectralNormBound, certifiedNorm, type SpectralBound } from '../certify/spectral.ts';
+export { spectralNormBound, nonNegativeSpectralNormBound, certifiedNorm, type SpectralBound } from '../core/spectral.ts';

@@ -55,7 +55,7 @@ export {
   type CstrSafetyMode,
   type SafeCstrLmpcOptions,
   type SafeCstrLmpc,
-} from '../control/cstr-lmpc.ts';
+} from '../apps/cstr-lmpc.ts';
 export {
   estimatePredictionError,
   SafeLmpcController,

@@ -28,7 +28,7 @@ export { Dense, type DenseConfig } from '../nn/dense.ts';
 export { NonNegative, SpectralNormalize, constraintFromConfig, type Constraint, type ConstraintConfig, type SpectralMode } from '../nn/constraints.ts';
 export { Adam, Sgd, createOptimizer, type Optimizer, type OptimizerConfig } from '../train/optimizers.ts';
 export { train, evaluateMse, type TrainOptions, type TrainHistory, type TrainingData, type EpochInfo } from '../train/trainer.ts';
-export { MinMaxScaler, type MinMaxScalerConfig } from '../train/scaler.ts';
+export { MinMaxScaler, type MinMaxScalerConfig } from '../nn/scaler.ts';
 export { prepareData, type PreparedData, type ScaledModel } from '../train/pipeline.ts';
 export { splitIndices, type SplitOptions } from '../systems/split.ts';
 export type { DatasetSplit, SequenceDataset } from '../systems/dataset.ts';

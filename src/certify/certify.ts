@@ -30,13 +30,13 @@
  * structural proof (convexity.ts); the Jensen check only looks for counterexamples.
  */
 import type { SequenceModel } from '../nn/model.ts';
-import type { ModelMetadata } from '../io/model-format.ts';
+import type { ModelMetadata } from '../nn/scaled-model.ts';
 import { structuralConvexity, type StructuralConvexity } from './convexity.ts';
 import { jensenCheck, lipschitzAttack, referenceEstimate, type AttackResult, type JensenResult, type ReferenceEstimate } from './empirical.ts';
 import { propagateModel, type InputBox, type PropagationResult, type SiteStats } from './propagate.ts';
 import { productBound, type MatrixNorm } from './product.ts';
 import { lfrBound } from './lfr.ts';
-import { certifiedNorm } from './spectral.ts';
+import { certifiedNorm } from '../core/spectral.ts';
 import { needsProgramCertificate, programConvexity, programGain } from './programs.ts';
 import { ValidationError } from '../core/errors.ts';
 

@@ -39,7 +39,7 @@ import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
 import type { PropagationResult } from './propagate.ts';
 import { SequenceModel as Model } from '../nn/model.ts';
-import { certifiedNorm } from './spectral.ts';
+import { certifiedNorm } from '../core/spectral.ts';
 
 /** Sparse row: column indices and values. */
 interface SRow {

@@ -15,7 +15,7 @@ import { LstmCell } from '../nn/lstm-cell.ts';
 import { LipschitzCell } from '../nn/lipschitz-cell.ts';
 import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
-import { certifiedNorm, type SpectralBound } from './spectral.ts';
+import { certifiedNorm, type SpectralBound } from '../core/spectral.ts';
 import type { PropagationResult } from './propagate.ts';
 
 /** A certified norm of one weight matrix, for the report. */

@@ -38,7 +38,7 @@ import { LipschitzCell } from '../nn/lipschitz-cell.ts';
 import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
 import type { Activation } from '../nn/cell.ts';
-import { gamma } from './spectral.ts';
+import { gamma } from '../core/spectral.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** Value bounds of a vector of k quantities, with optional linear forms in x (k x d). */

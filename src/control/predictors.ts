@@ -25,7 +25,7 @@ import { LstmCell } from '../nn/lstm-cell.ts';
 import { SequenceModel } from '../nn/model.ts';
 import { SimpleCell } from '../nn/simple-cell.ts';
 import { ProgramTangentEngine } from '../nn/program-stack.ts';
-import type { ScaledModel } from '../train/pipeline.ts';
+import type { ScaledModel } from '../nn/scaled-model.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /**

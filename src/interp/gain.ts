@@ -23,7 +23,7 @@ import type { NodeId } from '../graph/program.ts';
 import { activationSlopeRange } from './activation-facts.ts';
 import { augmentedSize, bindStack, type BoundProgram, type ProgramStack } from './bind.ts';
 import { intervalBounds, type SequenceBox, type StackBounds } from './bounds.ts';
-import { certifiedNorm } from '../certify/spectral.ts';
+import { certifiedNorm } from '../core/spectral.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** Options of {@link gainBound}. */

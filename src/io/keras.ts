@@ -59,7 +59,7 @@ import type { Activation, CellConfig } from '../nn/cell.ts';
 import type { ConstraintConfig } from '../nn/constraints.ts';
 import type { DenseConfig } from '../nn/dense.ts';
 import { SequenceModel, type ModelKind, type ModelSpec } from '../nn/model.ts';
-import { MinMaxScaler } from '../train/scaler.ts';
+import { MinMaxScaler } from '../nn/scaler.ts';
 import { DataError, ModelFileError } from './errors.ts';
 import { attrStrings, readNumericDataset, withH5Bytes, withH5File, type H5Context, type H5File, type H5Group } from './h5.ts';
 import type { StoredModel } from './model-format.ts';

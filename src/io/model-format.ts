@@ -8,8 +8,8 @@
 import type { ModelSpec } from '../nn/model.ts';
 import { SequenceModel } from '../nn/model.ts';
 import { isInputConvexKind, MODEL_KINDS, type BuiltinModelKind } from '../nn/models.ts';
-import { MinMaxScaler, type MinMaxScalerConfig } from '../train/scaler.ts';
-import type { ScaledModel } from '../train/pipeline.ts';
+import { MinMaxScaler, type MinMaxScalerConfig } from '../nn/scaler.ts';
+import type { ScaledModel } from '../nn/scaled-model.ts';
 import { DataError } from './errors.ts';
 
 /**
@@ -20,19 +20,8 @@ import { DataError } from './errors.ts';
 export const MODEL_FORMAT_VERSION = 2;
 export const MODEL_FORMAT_NAME = 'iclrnn-model';
 
-/** Everything a model file carries besides the weights. */
-export interface ModelMetadata {
-  /** The system / data set it was trained on (e.g. 'cstr', 'energy'), if any. */
-  system?: string;
-  /** Data options needed to rebuild the same split (e.g. the data path, window, split seed). */
-  data?: Record<string, unknown>;
-  /** Training configuration (epochs, batch, learning rate, noise, spectral mode, ...). */
-  training?: Record<string, unknown>;
-  seed?: number;
-  metrics?: Record<string, number | null>;
-  /** Free-form provenance (e.g. imported from a Keras file). */
-  source?: Record<string, unknown>;
-}
+export type { ModelMetadata } from '../nn/scaled-model.ts';
+import type { ModelMetadata } from '../nn/scaled-model.ts';
 
 /** The JSON object of a model file (`format: "iclrnn-model"`): architecture, weights, constraint settings, scalers and metadata. */
 export interface ModelFileJson {

@@ -4,7 +4,7 @@
  * CSTR phase portraits and MPC closed-loop trajectories. Pure: every function returns a string.
  * All text taken from the inputs is escaped.
  */
-import type { StudyResult } from '../control/study.ts';
+import type { StudyResult } from '../apps/cstr-study.ts';
 import { cellSkill, type SweepResults } from '../train/sweep.ts';
 import { stabilityEllipse, type PhasePortraitGroup } from './phase.ts';
 import { PUBLISHED_CITATION, PUBLISHED_EPOCHS, PUBLISHED_SOURCE, PUBLISHED_LIPSCHITZ_CSTR, PUBLISHED_NOISE, PUBLISHED_TEST_MSE } from './published.ts';

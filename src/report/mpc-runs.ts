@@ -2,7 +2,7 @@
  * MPC runs for the report: a recorded CSTR closed loop as a {@link MpcRun}, and the closed loops of
  * a list of trained CSTR models (the sweep report's MPC section). Pure (no Node APIs).
  */
-import { CSTR_LMPC, createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop, type CstrClosedLoopResult, type CstrSafetyMode } from '../control/cstr-lmpc.ts';
+import { CSTR_LMPC, createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop, type CstrClosedLoopResult, type CstrSafetyMode } from '../apps/cstr-lmpc.ts';
 import type { ScaledModel } from '../train/pipeline.ts';
 import type { MpcRun } from './html.ts';
 

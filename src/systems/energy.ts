@@ -4,7 +4,7 @@
  * Pure functions over arrays (no Node APIs): usable in a browser. The file loader is
  * `loadEnergyDataset` in `src/io/datasets.ts`.
  */
-import { DataError } from '../io/errors.ts';
+import { DataError } from '../core/errors.ts';
 import type { SequenceDataset } from './dataset.ts';
 import { type NumericMatrix, windowedDataset } from './timeseries.ts';
 

@@ -28,7 +28,7 @@
  *
  * In short: `x_t = features(t)`, `y_t = radiation(t + lead)`, for t = s .. s + window - 1.
  */
-import { DataError } from '../io/errors.ts';
+import { DataError } from '../core/errors.ts';
 import type { SequenceDataset } from './dataset.ts';
 import { type ColumnSource, checkInteger } from './timeseries.ts';
 

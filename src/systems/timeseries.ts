@@ -3,7 +3,7 @@
  *
  * Pure functions over arrays (no Node APIs): usable in a browser.
  */
-import { DataError } from '../io/errors.ts';
+import { DataError } from '../core/errors.ts';
 import type { SequenceDataset } from './dataset.ts';
 
 /** A dense real matrix, row-major: element (r, c) sits at `data[r * cols + c]`. */

@@ -22,7 +22,7 @@
  */
 import type { DatasetSplit, SequenceDataset } from '../systems/dataset.ts';
 import { splitIndices } from '../systems/split.ts';
-import type { MinMaxScaler } from './scaler.ts';
+import type { MinMaxScaler } from '../nn/scaler.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** Which naive forecast a data set admits. */

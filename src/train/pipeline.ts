@@ -9,19 +9,13 @@ import type { SequenceModel } from '../nn/model.ts';
 import type { DatasetSplit, SequenceDataset } from '../systems/dataset.ts';
 import { assertFiniteDataset } from '../systems/dataset.ts';
 import { splitIndices } from '../systems/split.ts';
-import { MinMaxScaler, scalingProblems } from './scaler.ts';
+import { MinMaxScaler, scalingProblems } from '../nn/scaler.ts';
 import { evaluateBaselines, skillRatio, type BaselineReport } from './metrics.ts';
 import { evaluateMse, train, trainAsync, type EpochInfo, type TrainHistory, type TrainingData, type TrainOptions } from './trainer.ts';
 import { ValidationError } from '../core/errors.ts';
 
-/** A model together with the scalers that map physical units to its scaled space. */
-export interface ScaledModel {
-  model: SequenceModel;
-  /** Scaler of the plain input features (null: inputs are already in model space). */
-  inputScaler: MinMaxScaler | null;
-  /** Scaler of the outputs (null: outputs are in model space). */
-  outputScaler: MinMaxScaler | null;
-}
+export type { ScaledModel } from '../nn/scaled-model.ts';
+import type { ScaledModel } from '../nn/scaled-model.ts';
 
 /** A data set split into train / validation / test, scaled with scalers fitted on the training part (see `prepareData`). */
 export interface PreparedData {

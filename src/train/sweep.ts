@@ -8,7 +8,7 @@
  */
 import type { SequenceModel } from '../nn/model.ts';
 import type { BaselineKind } from './metrics.ts';
-import { referenceEstimate } from '../certify/empirical.ts';
+import { referenceEstimate } from '../nn/reference-estimate.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** Identifies a results object written by {@link runSweep}. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel } from '../../src/nn/models.ts';
 import { saveModel } from '../../src/io/model-file.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import { main } from '../../src/cli/main.ts';
 
 const bin = fileURLToPath(new URL('../../bin/iclrnn.mjs', import.meta.url));

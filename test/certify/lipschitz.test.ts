@@ -7,7 +7,7 @@ import { certify } from '../../src/certify/certify.ts';
 import { lipschitzAttack, pairRatios } from '../../src/certify/empirical.ts';
 import { propagateModel, boxAround } from '../../src/certify/propagate.ts';
 import { lfrBound } from '../../src/certify/lfr.ts';
-import { certifiedNorm } from '../../src/certify/spectral.ts';
+import { certifiedNorm } from '../../src/core/spectral.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { spectralNormBound, nonNegativeSpectralNormBound, certifiedNorm, jacobiEigen } from '../../src/certify/spectral.ts';
+import { spectralNormBound, nonNegativeSpectralNormBound, certifiedNorm, jacobiEigen } from '../../src/core/spectral.ts';
 import { powerIteration } from '../../src/core/linalg.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { ValidationError } from '../../src/core/errors.ts';

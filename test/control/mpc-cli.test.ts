@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '../../src/io/model-file.ts';
 import { buildModel } from '../../src/nn/models.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 
 const bin = fileURLToPath(new URL('../../bin/iclrnn.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'iclrnn-mpc-'));

@@ -5,10 +5,10 @@ import {
   CSTR_LMPC, CSTR_MODEL_LAYOUT, CSTR_ODE, Mpc, ModelPredictor, OdePredictor, TangentEngine, closedLoop, createCstrLmpc,
   cstrFirstPrinciplesPredictor, cstrInTarget, cstrLmpcProblem, cstrModelPredictor, cstrPlant, runCstrClosedLoop,
   summarizeClosedLoop, type Predictor,
-} from '../../src/control/index.ts';
+} from '../../src/apps/index.ts';
 import { buildModel, MODEL_KINDS, type BuiltinModelKind } from '../../src/nn/models.ts';
 import { CSTR_INPUT_BOUNDS, cstrDerivative, generateCstrDataset, lyapunovValue, simulateCstr } from '../../src/systems/cstr.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import { fitModel, predictPhysical, type ScaledModel } from '../../src/train/pipeline.ts';
 
 const F = (a: ArrayLike<number>) => Float64Array.from(a);

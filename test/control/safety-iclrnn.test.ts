@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import {
   CSTR_SAFE_LEVEL_FLOOR, CSTR_SAFETY_STATES, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, estimateCstrPredictionError, runCstrClosedLoop,
-} from '../../src/control/index.ts';
+} from '../../src/apps/index.ts';
 import { loadModel } from '../../src/io/model-file.ts';
 import { CSTR_STABILITY_LEVEL } from '../../src/systems/cstr.ts';
 

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import {
   CSTR_P_FLAT, CSTR_SAFE_LEVEL_FLOOR, CSTR_SAFETY_STATES, InputErrorTable, Mpc, SafeLmpcController, createCstrLmpc, createSafeCstrLmpc, cstrFirstPrinciplesPredictor, cstrLmpcProblem,
   cstrLyapunovTrace, cstrRegionGrid, cstrV, estimateCstrPredictionError, pNorm, runCstrClosedLoop, type Predictor,
-} from '../../src/control/index.ts';
-import { cstrStudyStates, runCstrStudy } from '../../src/control/study.ts';
+} from '../../src/apps/index.ts';
+import { cstrStudyStates, runCstrStudy } from '../../src/apps/cstr-study.ts';
 import { CSTR_STABILITY_LEVEL, lyapunovValue } from '../../src/systems/cstr.ts';
 
 /**

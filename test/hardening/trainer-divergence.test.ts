@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { buildModel } from '../../src/nn/models.ts';
 import { train, trainAsync, TrainingDivergedError, type TrainingData } from '../../src/train/trainer.ts';
 import { fitModel } from '../../src/train/pipeline.ts';
-import { scalingProblems } from '../../src/train/scaler.ts';
+import { scalingProblems } from '../../src/nn/scaler.ts';
 import type { SequenceDataset } from '../../src/systems/dataset.ts';
 
 function data(count: number, steps: number, seed: number): TrainingData {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { TangentEngine } from '../../src/control/index.ts';
 import { ProgramTangentEngine } from '../../src/nn/program-stack.ts';
 import { buildModel, type BuiltinModelKind } from '../../src/nn/models.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import type { ScaledModel } from '../../src/train/pipeline.ts';
 import { Rng } from '../../src/core/rng.ts';
 

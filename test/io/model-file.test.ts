@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildModel, MODEL_KINDS } from '../../src/nn/models.ts';
 import { saveModel, loadModel } from '../../src/io/model-file.ts';
 import { DataError } from '../../src/io/errors.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'iclrnn-model-'));

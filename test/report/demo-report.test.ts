@@ -11,7 +11,7 @@ import { writeSweepReport } from '../../src/cli/commands/sweep.ts';
 import { saveModel } from '../../src/io/model-file.ts';
 import { buildModel } from '../../src/nn/models.ts';
 import type { SweepResults } from '../../src/train/sweep.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 
 const bin = fileURLToPath(new URL('../../bin/iclrnn.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'iclrnn-report-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCstrLmpc, runCstrClosedLoop } from '../../src/control/cstr-lmpc.ts';
-import type { StudyResult } from '../../src/control/study.ts';
+import { createCstrLmpc, runCstrClosedLoop } from '../../src/apps/cstr-lmpc.ts';
+import type { StudyResult } from '../../src/apps/cstr-study.ts';
 import { mpcRunFromResult, renderMpcSection, renderReport, renderStudySection, ReportSectionError, type MpcRun } from '../../src/report/index.ts';
 
 /** A run whose V rises above 372 at steps 2 and 3 (x along the x2 axis: V = 0.52 x2^2). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel } from '../../src/nn/models.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import type { ScaledModel } from '../../src/train/pipeline.ts';
 import {
   cstrPhasePortraits,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { SequenceDataset } from '../../src/systems/dataset.ts';
 import { generateCstrDataset } from '../../src/systems/cstr.ts';
 import { splitIndices } from '../../src/systems/split.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import { fitModel, prepareData } from '../../src/train/pipeline.ts';
 import {
   evaluateBaselines, meanPredictorMse, naiveForecastMse, naiveForecastPlan, skillRatio, skillReport, testBaselines,

@@ -6,7 +6,7 @@ import { largestSingularValue } from '../../src/core/linalg.ts';
 import { SpectralNormalize } from '../../src/nn/constraints.ts';
 import { train, evaluateMse, type TrainingData } from '../../src/train/trainer.ts';
 import { fitModel, prepareData } from '../../src/train/pipeline.ts';
-import { MinMaxScaler } from '../../src/train/scaler.ts';
+import { MinMaxScaler } from '../../src/nn/scaler.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { smallCstr } from '../helpers.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
-import { createCstrLmpc, runCstrClosedLoop } from '../../src/control/cstr-lmpc.ts';
+import { createCstrLmpc, runCstrClosedLoop } from '../../src/apps/cstr-lmpc.ts';
 import { renderReport, reportRowsFromSweep } from '../../src/report/html.ts';
 import { cstrPhasePortraits } from '../../src/report/phase.ts';
 import { fitModel } from '../../src/train/pipeline.ts';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { summarizeClosedLoop, type Controller } from '../../control/closed-loop.ts';
 import {
   CSTR_LMPC, CSTR_SAFETY_MODES, createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop, type CstrClosedLoopResult, type CstrSafetyMode, type SafeCstrLmpc,
-} from '../../control/cstr-lmpc.ts';
+} from '../../apps/cstr-lmpc.ts';
 import { SafeLmpcController, type SafeFallback } from '../../control/robust.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadModel } from '../../io/model-file.ts';

@@ -8,8 +8,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CSTR_SAFETY_MODES, type CstrSafetyMode } from '../../control/cstr-lmpc.ts';
-import { CSTR_STUDY_NOISE, cstrStudyStates, runCstrStudy, type StudyPredictor, type StudyResult } from '../../control/study.ts';
+import { CSTR_SAFETY_MODES, type CstrSafetyMode } from '../../apps/cstr-lmpc.ts';
+import { CSTR_STUDY_NOISE, cstrStudyStates, runCstrStudy, type StudyPredictor, type StudyResult } from '../../apps/cstr-study.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
 import { checkOutputPath, ensureDirectory } from '../../io/output-path.ts';

@@ -8,7 +8,7 @@
 import { buildModel } from '../../nn/models.ts';
 import type { SequenceModel } from '../../nn/model.ts';
 import { certify } from '../../certify/certify.ts';
-import { createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop } from '../../control/cstr-lmpc.ts';
+import { createCstrLmpc, createSafeCstrLmpc, runCstrClosedLoop } from '../../apps/cstr-lmpc.ts';
 import { SafeLmpcController } from '../../control/robust.ts';
 import { cstrPhasePortraits } from '../../report/phase.ts';
 import { CSTR_INPUT_NAMES, CSTR_OUTPUT_NAMES, generateCstrDataset, lyapunovValue } from '../../systems/cstr.ts';

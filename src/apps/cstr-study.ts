@@ -9,13 +9,13 @@
  * Browser-safe: no Node APIs (callers time nothing here beyond the closed loop's own solve timer).
  */
 import { CSTR_STABILITY_LEVEL } from '../systems/cstr.ts';
-import type { ScaledModel } from '../train/pipeline.ts';
-import type { Controller } from './closed-loop.ts';
+import type { ScaledModel } from '../nn/scaled-model.ts';
+import type { Controller } from '../control/closed-loop.ts';
 import {
   CSTR_LMPC, CSTR_SAFETY_STATES, createCstrLmpc, createSafeCstrLmpc, cstrRegionGrid, estimateCstrPredictionError, runCstrClosedLoop,
   type CstrErrorBoundOptions, type CstrSafetyMode,
 } from './cstr-lmpc.ts';
-import type { PredictionErrorEstimate } from './robust.ts';
+import type { PredictionErrorEstimate } from '../control/robust.ts';
 
 /** One predictor of the study. */
 export interface StudyPredictor {

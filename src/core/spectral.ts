@@ -18,7 +18,7 @@
  *
  * Matrices are row-major Float64Array with explicit (rows, cols).
  */
-import { ValidationError } from '../core/errors.ts';
+import { ValidationError } from './errors.ts';
 
 const U = 2 ** -53;
 

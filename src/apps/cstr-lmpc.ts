@@ -16,11 +16,11 @@ import {
   CSTR_ACCURATE_PLANT, CSTR_EULER_STEP, CSTR_INPUT_BOUNDS, CSTR_LYAPUNOV_P, CSTR_PARAMETERS, CSTR_SAMPLING_PERIOD,
   CSTR_STABILITY_LEVEL, stepCstr, type CstrIntegrationOptions,
 } from '../systems/cstr.ts';
-import type { ScaledModel } from '../train/pipeline.ts';
-import { closedLoop, type ClosedLoopResult, type Controller, type Plant } from './closed-loop.ts';
-import { estimatePredictionError, InputErrorTable, SafeLmpcController, type PredictionErrorEstimate, type SafeFallback } from './robust.ts';
-import { Mpc, type LyapunovConstraint, type MpcProblem, type MpcSolverOptions, type QuadraticCost } from './mpc.ts';
-import { ModelPredictor, OdePredictor, type ModelLayout, type OdeModel, type Predictor } from './predictors.ts';
+import type { ScaledModel } from '../nn/scaled-model.ts';
+import { closedLoop, type ClosedLoopResult, type Controller, type Plant } from '../control/closed-loop.ts';
+import { estimatePredictionError, InputErrorTable, SafeLmpcController, type PredictionErrorEstimate, type SafeFallback } from '../control/robust.ts';
+import { Mpc, type LyapunovConstraint, type MpcProblem, type MpcSolverOptions, type QuadraticCost } from '../control/mpc.ts';
+import { ModelPredictor, OdePredictor, type ModelLayout, type OdeModel, type Predictor } from '../control/predictors.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The published LMPC settings, in the library's (x1, x2) / (u1, u2) order. Frozen. */

@@ -1,0 +1,108 @@
+// The layering of src/ (README "Architecture"), checked on the import statements of every source
+// file: each folder imports only from the layers below it, peers on one level do not import each
+// other, plants and data sets depend on core only, Node built-ins only in io/, cli/ and worker code,
+// and no code outside the cell files and the registry names a cell family's class.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+
+/** Level of each top-level folder (entry points at the top); one level may not import its peers. */
+const LEVEL: Record<string, number> = {
+  core: 0,
+  systems: 1,
+  graph: 1,
+  interp: 2,
+  nn: 3,
+  train: 4,
+  certify: 4,
+  control: 4,
+  apps: 5,
+  io: 6,
+  report: 6,
+  web: 7,
+  cli: 7,
+  api: 8,
+  index: 9, // the Node entry: the browser entry plus file I/O
+  browser: 8,
+};
+/** Folders that may import only the listed ones (besides themselves). */
+const ONLY: Record<string, string[]> = { systems: ['core'], graph: ['core'] };
+/** Where Node built-ins (`node:*`) and Node-only packages may be imported. */
+const NODE_ALLOWED = [/^io\//, /^cli\//, /^core\/wasm-node\.ts$/, /^train\/distributed\//];
+const NODE_ONLY_PACKAGES = ['bullmq', 'ioredis', 'commander', 'cli-progress', 'proper-lockfile'];
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) return n === 'wasm' && dir === SRC ? [] : walk(p); // src/wasm: AssemblyScript kernels
+    return /\.tsx?$/.test(n) ? [p] : [];
+  });
+}
+
+const layerOf = (file: string) => relative(SRC, file).split('/')[0].replace(/\.tsx?$/, '');
+
+/** Module specifiers of the static and dynamic imports and re-exports of a source text (comments stripped). */
+export function importsOf(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"])\/\/.*$/gm, '$1');
+  const out: string[] = [];
+  for (const m of code.matchAll(/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)) out.push(m[1]);
+  for (const m of code.matchAll(/\bimport\s*['"]([^'"]+)['"]/g)) out.push(m[1]);
+  for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]);
+  return out;
+}
+
+const files = walk(SRC);
+
+/** Why an import from layer `from` into layer `to` breaks the layering, or null when it does not. */
+function violation(from: string, to: string): string | null {
+  if (to === from) return null;
+  if (!(to in LEVEL)) return `unknown layer '${to}'`;
+  if (ONLY[from] && !ONLY[from].includes(to)) return `${from} may import only ${ONLY[from].join(', ')}`;
+  if (LEVEL[to] > LEVEL[from]) return `${from} (level ${LEVEL[from]}) imports the higher layer ${to} (level ${LEVEL[to]})`;
+  if (LEVEL[to] === LEVEL[from]) return `${from} imports its peer ${to}`;
+  return null;
+}
+
+test('the import parser sees static, type-only, side-effect, dynamic and re-export imports, not comments', () => {
+  const text = `import a from './a.ts';\nimport type { B } from "../b.ts";\nimport './c.ts';\nexport * from './d.ts';\nconst e = await import('./e.ts');\n// import x from './x.ts';\n/* import y from './y.ts'; */`;
+  assert.deepEqual(importsOf(text).sort(), ['../b.ts', './a.ts', './c.ts', './d.ts', './e.ts']);
+});
+
+test('every layer imports only from the layers below it (peers not at all)', () => {
+  assert.ok(files.length > 100, `found ${files.length} source files`);
+  const problems: string[] = [];
+  for (const f of files) {
+    const from = layerOf(f);
+    assert.ok(from in LEVEL, `src/${relative(SRC, f)}: folder '${from}' has no level in this test (add it to LEVEL)`);
+    for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const why = violation(from, layerOf(resolve(dirname(f), spec)));
+      if (why) problems.push(`src/${relative(SRC, f)} imports ${spec}: ${why}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('Node built-ins and Node-only packages only in io/, cli/ and worker code', () => {
+  const problems: string[] = [];
+  for (const f of files) {
+    const rel = relative(SRC, f);
+    if (NODE_ALLOWED.some((r) => r.test(rel))) continue;
+    for (const spec of importsOf(readFileSync(f, 'utf8')))
+      if (spec.startsWith('node:') || NODE_ONLY_PACKAGES.includes(spec)) problems.push(`src/${rel} imports ${spec}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the check fails on a violation (a higher layer, a peer, a Node built-in)', () => {
+  const check = (fromRel: string, spec: string) => violation(layerOf(join(SRC, fromRel)), layerOf(resolve(dirname(join(SRC, fromRel)), spec))) !== null;
+  assert.equal(check('core/linalg.ts', '../nn/model.ts'), true);
+  assert.equal(check('control/mpc.ts', '../train/pipeline.ts'), true);
+  assert.equal(check('systems/cstr.ts', '../io/errors.ts'), true);
+  assert.equal(check('interp/gain.ts', '../core/spectral.ts'), false);
+  assert.equal(check('apps/cstr-lmpc.ts', '../control/mpc.ts'), false);
+});
