@@ -79,10 +79,15 @@ export async function run(): Promise<Record<string, unknown>> {
 function torchPeer(epochs: number): { epochSeconds: number | null; batch1Microseconds: number | null; version: string | null; note: string | null } {
   const script = new URL('../../shared/bench/torch_iclrnn.py', import.meta.url).pathname;
   if (!existsSync(script)) return { epochSeconds: null, batch1Microseconds: null, version: null, note: `peer script missing (${script})` };
-  const r = spawnSync('python3', [script, String(epochs), '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, timeout: 600_000 });
-  const m = /torch (\S+) threads=\d+ epoch_s=([\d.]+) infer_batch1_us=([\d.]+)/.exec(r.stdout ?? '');
-  if (!m) return { epochSeconds: null, batch1Microseconds: null, version: null, note: `peer did not run: ${(r.stderr || r.error?.message || 'no output').trim().split('\n').at(-1)}` };
-  return { epochSeconds: Number(m[2]), batch1Microseconds: Number(m[3]), version: m[1], note: null };
+  // the first interpreter that has torch: PATH's python3 (maybe a pyenv one), then Debian's (python3-torch)
+  let why = 'no python3';
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, [script, String(epochs), '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, timeout: 600_000 });
+    const m = /torch (\S+) threads=\d+ epoch_s=([\d.]+) infer_batch1_us=([\d.]+)/.exec(r.stdout ?? '');
+    if (m) return { epochSeconds: Number(m[2]), batch1Microseconds: Number(m[3]), version: `${m[1]} (${python})`, note: null };
+    why = `${python}: ${(r.stderr || r.error?.message || 'no output').trim().split('\n').at(-1)}`;
+  }
+  return { epochSeconds: null, batch1Microseconds: null, version: null, note: `peer did not run: ${why}` };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run(), null, 1));
