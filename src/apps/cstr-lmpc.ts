@@ -13,8 +13,8 @@
  * Browser-safe: no Node APIs.
  */
 import {
-  CSTR_ACCURATE_PLANT, CSTR_EULER_STEP, CSTR_INPUT_BOUNDS, CSTR_LYAPUNOV_P, CSTR_PARAMETERS, CSTR_SAMPLING_PERIOD,
-  CSTR_STABILITY_LEVEL, stepCstr, type CstrIntegrationOptions,
+  CSTR_ACCURATE_PLANT, CSTR_EULER_STEP, CSTR_INPUT_BOUNDS, CSTR_LYAPUNOV_P, CSTR_SAMPLING_PERIOD,
+  CSTR_STABILITY_LEVEL, cstrRatesWithJacobians, stepCstr, type CstrIntegrationOptions,
 } from '../systems/cstr.ts';
 import type { ScaledModel } from '../nn/scaled-model.ts';
 import { closedLoop, type ClosedLoopResult, type Controller, type Plant } from '../control/closed-loop.ts';
@@ -51,39 +51,15 @@ export const CSTR_MODEL_LAYOUT: ModelLayout = Object.freeze({
   steps: 10,
 });
 
-const P = CSTR_PARAMETERS;
-const FV = P.F / P.V;
-const NEG_E = -P.E;
-const E_R = P.E / P.R;
-const HEAT = (P.dH / (P.rho * P.Cp)) * P.k0;
-const RHO_CP_V = P.rho * P.Cp * P.V;
-
 /**
- * The CSTR ODE in deviation variables, state (x1, x2), input (u1, u2), with its exact Jacobians.
- * Same expressions and evaluation order as `cstrDerivative`.
+ * The CSTR ODE in deviation variables, state (x1, x2), input (u1, u2), with its exact Jacobians
+ * (`cstrRatesWithJacobians` of the plant's module: one copy of the equations).
  */
 export const CSTR_ODE: OdeModel = Object.freeze({
   stateSize: 2,
   inputSize: 2,
   evaluate(x: Float64Array, u: Float64Array, f: Float64Array, fx: Float64Array | null, fu: Float64Array | null): void {
-    const ca = x[0] + P.CAs, t = x[1] + P.Ts, ca0 = u[0] + P.CA0s, q = u[1] + P.Qs;
-    const r = Math.exp(NEG_E / (P.R * t));
-    const ca2 = ca * ca;
-    f[0] = FV * (ca0 - ca) - P.k0 * r * ca2;
-    f[1] = FV * (P.T0 - t) - HEAT * r * ca2 + q / RHO_CP_V;
-    if (fx) {
-      const drdt = (r * E_R) / (t * t);
-      fx[0] = -FV - 2 * P.k0 * r * ca;
-      fx[1] = -P.k0 * ca2 * drdt;
-      fx[2] = -2 * HEAT * r * ca;
-      fx[3] = -FV - HEAT * ca2 * drdt;
-    }
-    if (fu) {
-      fu[0] = FV;
-      fu[1] = 0;
-      fu[2] = 0;
-      fu[3] = 1 / RHO_CP_V;
-    }
+    cstrRatesWithJacobians(x, u, f, fx, fu);
   },
 });
 

@@ -17,6 +17,7 @@ import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
 import { certifiedNorm, type SpectralBound } from '../core/spectral.ts';
 import type { PropagationResult } from './propagate.ts';
+import { sigmoid } from '../graph/activations.ts';
 
 /** A certified norm of one weight matrix, for the report. */
 export interface MatrixNorm {
@@ -147,8 +148,7 @@ export function productBound(model: SequenceModel, steps: number, globalBounds: 
       const u = cell.units;
       const kK = [0, 1, 2, 3].map((g) => colNorm(`${path}.kernel[gate ${'ifco'[g]}]`, cell.kernel, g * u, (g + 1) * u, first));
       const kR = [0, 1, 2, 3].map((g) => colNorm(`${path}.recurrentKernel[gate ${'ifco'[g]}]`, cell.recurrentKernel, g * u, (g + 1) * u, false));
-      const sig = (z: number) => 1 / (1 + Math.exp(-z));
-      const sigD = (l: number, h: number) => (l <= 0 && h >= 0 ? 0.25 : Math.max(sig(l) * (1 - sig(l)), sig(h) * (1 - sig(h))));
+      const sigD = (l: number, h: number) => (l <= 0 && h >= 0 ? 0.25 : Math.max(sigmoid(l) * (1 - sigmoid(l)), sigmoid(h) * (1 - sigmoid(h))));
       const tanD = (l: number, h: number) => (l <= 0 && h >= 0 ? 1 : Math.max(1 - Math.tanh(l) ** 2, 1 - Math.tanh(h) ** 2));
       // per-step scalar coefficients from the global value bounds
       const coef: { F: number; Cp: number; sf: number; I: number; sc: number; Gm: number; si: number; O: number; stc: number; TC: number; so: number }[] = [];
@@ -161,10 +161,10 @@ export function productBound(model: SequenceModel, steps: number, globalBounds: 
         for (let j = 0; j < u; j++) {
           const r = (g: number) => [z.l[g * u + j], z.u[g * u + j]] as const;
           const [il, ih] = r(0), [fl, fh] = r(1), [cl, ch] = r(2), [ol, oh] = r(3);
-          I = Math.max(I, sig(ih));
-          F = Math.max(F, sig(fh));
+          I = Math.max(I, sigmoid(ih));
+          F = Math.max(F, sigmoid(fh));
           Gm = Math.max(Gm, Math.abs(Math.tanh(cl)), Math.abs(Math.tanh(ch)));
-          O = Math.max(O, sig(oh));
+          O = Math.max(O, sigmoid(oh));
           si = Math.max(si, sigD(il, ih));
           sf = Math.max(sf, sigD(fl, fh));
           sc = Math.max(sc, tanD(cl, ch));

@@ -40,6 +40,7 @@ import { IclstmCell } from '../nn/iclstm-cell.ts';
 import type { Activation } from '../nn/cell.ts';
 import { gamma } from '../core/spectral.ts';
 import { ValidationError } from '../core/errors.ts';
+import { sigmoid } from '../graph/activations.ts';
 
 /** Value bounds of a vector of k quantities, with optional linear forms in x (k x d). */
 export interface VBound {
@@ -469,7 +470,7 @@ const tanhD = (z: number) => {
   const t = Math.tanh(z);
   return 1 - t * t;
 };
-const sigm = (z: number) => (z === Infinity ? 1 : z === -Infinity ? 0 : 1 / (1 + Math.exp(-z)));
+const sigm = sigmoid;
 const sigD = (z: number) => {
   if (!Number.isFinite(z)) return 0;
   const s = sigm(z);

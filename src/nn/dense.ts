@@ -8,6 +8,7 @@ import type { Activation } from './cell.ts';
 import { addColumnSums } from './cell.ts';
 import { constraintFromConfig, type ConstraintConfig } from './constraints.ts';
 import { createParameter, type Parameter } from './parameter.ts';
+import { sigmoid } from '../graph/activations.ts';
 
 /** Serialisable dense-layer description. */
 export interface DenseConfig {
@@ -31,7 +32,7 @@ export function activate(a: Activation, v: Float64Array, n: number): void {
       for (let i = 0; i < n; i++) v[i] = Math.tanh(v[i]);
       return;
     case 'sigmoid':
-      for (let i = 0; i < n; i++) v[i] = 1 / (1 + Math.exp(-v[i]));
+      for (let i = 0; i < n; i++) v[i] = sigmoid(v[i]);
       return;
   }
 }

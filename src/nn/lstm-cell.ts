@@ -8,10 +8,7 @@ import type { CellConfig, RecurrentCell } from './cell.ts';
 import { addColumnSums, scratch } from './cell.ts';
 import { constraintFromConfig, type ConstraintConfig } from './constraints.ts';
 import { createParameter, type Parameter } from './parameter.ts';
-
-function sigmoid(v: number): number {
-  return 1 / (1 + Math.exp(-v));
-}
+import { sigmoid } from '../graph/activations.ts';
 
 /** The Keras LSTM cell (gates i, f, c, o). */
 export class LstmCell implements RecurrentCell {

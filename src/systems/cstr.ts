@@ -488,6 +488,30 @@ function rates(ca: number, t: number, ca0: number, q: number, w1: number, w2: nu
 }
 
 /**
+ * The CSTR ODE in deviation variables, state `x = (x1, x2)`, input `u = (u1, u2)`: the rates into
+ * `f` (the same expressions and evaluation order as {@link cstrDerivative}, unchecked, for hot
+ * loops) and, when given, the exact Jacobians `fx = df/dx` and `fu = df/du` (row-major 2 x 2).
+ */
+export function cstrRatesWithJacobians(x: ArrayLike<number>, u: ArrayLike<number>, f: Float64Array, fx: Float64Array | null, fu: Float64Array | null): void {
+  const ca = x[0] + P.CAs, t = x[1] + P.Ts, ca0 = u[0] + P.CA0s, q = u[1] + P.Qs;
+  rates(ca, t, ca0, q, 0, 0, f);
+  if (fx) {
+    const r = Math.exp(NEG_E / (P.R * t)), ca2 = ca * ca;
+    const drdt = (r * (P.E / P.R)) / (t * t);
+    fx[0] = -FV - 2 * P.k0 * r * ca;
+    fx[1] = -P.k0 * ca2 * drdt;
+    fx[2] = -2 * HEAT * r * ca;
+    fx[3] = -FV - HEAT * ca2 * drdt;
+  }
+  if (fu) {
+    fu[0] = FV;
+    fu[1] = 0;
+    fu[2] = 0;
+    fu[3] = 1 / RHO_CP_V;
+  }
+}
+
+/**
  * Integrate in absolute variables; record deviation states into out1[base + i*stride + off1] and
  * out2[base + i*stride + off2] (i = record index) when the arrays are given; end state into `end`.
  */
