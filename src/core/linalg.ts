@@ -56,6 +56,35 @@ export function powerIteration(
 }
 
 /**
+ * One Jacobi rotation of the symmetric n x n matrix `m` (row-major, in place) that zeroes
+ * `m[p][q]` (which must be non-zero), accumulated into the eigenvector matrix `v` when given. The one
+ * rotation both Jacobi eigen-solvers use ({@link symmetricEigenvalues}, `spectral.ts`'s `jacobiEigen`).
+ */
+export function jacobiRotation(m: Float64Array, n: number, p: number, q: number, v: Float64Array | null): void {
+  const apq = m[p * n + q], app = m[p * n + p], aqq = m[q * n + q];
+  const theta = (aqq - app) / (2 * apq);
+  const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+  const c = 1 / Math.sqrt(t * t + 1);
+  const s = t * c;
+  for (let k = 0; k < n; k++) {
+    const akp = m[k * n + p], akq = m[k * n + q];
+    m[k * n + p] = c * akp - s * akq;
+    m[k * n + q] = s * akp + c * akq;
+  }
+  for (let k = 0; k < n; k++) {
+    const apk = m[p * n + k], aqk = m[q * n + k];
+    m[p * n + k] = c * apk - s * aqk;
+    m[q * n + k] = s * apk + c * aqk;
+  }
+  if (v)
+    for (let k = 0; k < n; k++) {
+      const vkp = v[k * n + p], vkq = v[k * n + q];
+      v[k * n + p] = c * vkp - s * vkq;
+      v[k * n + q] = s * vkp + c * vkq;
+    }
+}
+
+/**
  * Eigenvalues of a symmetric n x n matrix by the cyclic Jacobi method (accurate to a few ulps of
  * the largest eigenvalue; fine for the n <= a few hundred matrices used here). Returns them sorted
  * in decreasing order. The input is not modified.
@@ -72,23 +101,8 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     if (off <= 1e-30 * Math.max(diag, 1e-300)) break;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (apq === 0) continue;
-        const app = m[p * n + p], aqq = m[q * n + q];
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = m[k * n + p], akq = m[k * n + q];
-          m[k * n + p] = c * akp - s * akq;
-          m[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = m[p * n + k], aqk = m[q * n + k];
-          m[p * n + k] = c * apk - s * aqk;
-          m[q * n + k] = s * apk + c * aqk;
-        }
+        if (m[p * n + q] === 0) continue;
+        jacobiRotation(m, n, p, q, null);
       }
     }
   }

@@ -19,6 +19,7 @@
  * Matrices are row-major Float64Array with explicit (rows, cols).
  */
 import { ValidationError } from './errors.ts';
+import { jacobiRotation } from './linalg.ts';
 
 const U = 2 ** -53;
 
@@ -63,25 +64,7 @@ export function jacobiEigen(a: Float64Array, n: number, maxSweeps = 60): { value
           m[q * n + p] = 0;
           continue;
         }
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = m[k * n + p], akq = m[k * n + q];
-          m[k * n + p] = c * akp - s * akq;
-          m[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = m[p * n + k], aqk = m[q * n + k];
-          m[p * n + k] = c * apk - s * aqk;
-          m[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
+        jacobiRotation(m, n, p, q, v);
       }
     }
   }

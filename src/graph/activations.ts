@@ -161,14 +161,7 @@ export function applyActivation(
         for (let j = 0; j < cols; j++) out[oi + j] = Math.tanh(x[xi + j]);
         break;
       case 'sigmoid':
-        for (let j = 0; j < cols; j++) {
-          const v = x[xi + j];
-          if (v >= 0) out[oi + j] = 1 / (1 + Math.exp(-v));
-          else {
-            const e = Math.exp(v);
-            out[oi + j] = e / (1 + e);
-          }
-        }
+        for (let j = 0; j < cols; j++) out[oi + j] = sigmoid(x[xi + j]);
         break;
       default:
         throw new Error(`unknown activation '${String(name)}'`);
@@ -197,14 +190,7 @@ function applyBiasActivation(
         for (let j = 0; j < cols; j++) out[oi + j] = Math.tanh(x[xi + j] + b[j]);
         break;
       case 'sigmoid':
-        for (let j = 0; j < cols; j++) {
-          const v = x[xi + j] + b[j];
-          if (v >= 0) out[oi + j] = 1 / (1 + Math.exp(-v));
-          else {
-            const e = Math.exp(v);
-            out[oi + j] = e / (1 + e);
-          }
-        }
+        for (let j = 0; j < cols; j++) out[oi + j] = sigmoid(x[xi + j] + b[j]);
         break;
       default:
         throw new Error(`unknown activation '${String(name)}'`);

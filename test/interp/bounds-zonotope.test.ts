@@ -5,53 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { intervalBounds, sequenceBox, type StackBounds } from '../../src/interp/bounds.ts';
+import { intervalBounds, sequenceBox } from '../../src/interp/bounds.ts';
 import { zonotopeBounds } from '../../src/interp/zonotope.ts';
-import { ForwardEngine, sequenceJacobian } from '../../src/interp/forward.ts';
 import type { ProgramStack } from '../../src/interp/bind.ts';
 import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { randomProgram, stackOfModel } from './programs.ts';
-
-/** Runs the stack on x and checks every node of every layer at every step against the bounds. */
-function checkInside(stack: ProgramStack, bounds: StackBounds, x: Float64Array, steps: number): void {
-  const e = new ForwardEngine(stack, 0);
-  const n = stack.inputSize, out = new Float64Array(e.outputSize);
-  e.reset();
-  for (let t = 0; t < steps; t++) {
-    e.step(x.subarray(t * n, (t + 1) * n), null, 0, out);
-    stack.layers.forEach((layer, li) => {
-      layer.program.nodes.forEach((node, id) => {
-        if (node.op === 'state') return; // holds the next state after the step; checked as its next node
-        const v = e.node(li, id), b = bounds.node(li, t, id);
-        for (let j = 0; j < node.size; j++)
-          assert.ok(b.l[j] <= v[j] && v[j] <= b.u[j], `layer ${li} node ${id} (${node.op}) step ${t} [${j}]: ${v[j]} outside [${b.l[j]}, ${b.u[j]}]`);
-      });
-    });
-    const m = e.outputSize;
-    for (let j = 0; j < m; j++) assert.ok(bounds.outputs.l[t * m + j] <= out[j] && out[j] <= bounds.outputs.u[t * m + j], `output ${t}:${j}`);
-  }
-}
-
-/** Projected sign-gradient ascent (dir +1) or descent (-1) of output (t, j) inside the box; returns the final value. */
-function attack(stack: ProgramStack, lo: Float64Array, hi: Float64Array, steps: number, t: number, j: number, dir: number, rng: Rng): { x: Float64Array; value: number } {
-  const d = lo.length, x = Float64Array.from({ length: d }, (_, p) => Math.min(hi[p], lo[p] + (hi[p] - lo[p]) * rng.uniform()));
-  const m = stack.layers[stack.layers.length - 1].program.outputSize;
-  let best = { x: Float64Array.from(x), value: -Infinity };
-  for (let it = 0; it < 15; it++) {
-    const { y, J } = sequenceJacobian(stack, x, steps);
-    const v = dir * y[t * m + j];
-    if (v > best.value) best = { x: Float64Array.from(x), value: v };
-    const eta = 0.3 * Math.pow(0.8, it);
-    for (let p = 0; p < d; p++) {
-      const g = dir * J[(t * m + j) * d + p];
-      x[p] = Math.min(hi[p], Math.max(lo[p], x[p] + eta * (hi[p] - lo[p]) * Math.sign(g)));
-    }
-  }
-  return { x: best.x, value: dir * best.value };
-}
+import { attack, checkInside, randomProgram, stackOfModel } from './programs.ts';
 
 test('zonotope bounds contain every node of random programs at sampled and attacked inputs, inside the intervals (fast-check)', () => {
   fc.assert(

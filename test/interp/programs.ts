@@ -7,6 +7,9 @@ import type { ProgramStack } from '../../src/interp/bind.ts';
 import type { CellConfig } from '../../src/nn/cell.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
+import assert from 'node:assert/strict';
+import type { StackBounds } from '../../src/interp/bounds.ts';
+import { ForwardEngine, sequenceJacobian } from '../../src/interp/forward.ts';
 import { programStack } from '../../src/nn/program-stack.ts';
 import { programOf } from '../../src/graph/registry.ts';
 import type { FamilyConfigBase } from '../../src/graph/family.ts';
@@ -199,4 +202,42 @@ export function randomProgram(rng: Rng, options: { nin?: number; u?: number; ops
   const next = hs.length ? hs[hs.length - 1] : b.matmul(last, param(b.size(last), u, 1));
   if (b.size(last) > 4) last = b.slice(last, 0, 4);
   return { program: b.build([next], last), params: values };
+}
+
+/** Runs the stack on x and checks every node of every layer at every step against the bounds. */
+export function checkInside(stack: ProgramStack, bounds: StackBounds, x: Float64Array, steps: number): void {
+  const e = new ForwardEngine(stack, 0);
+  const n = stack.inputSize, out = new Float64Array(e.outputSize);
+  e.reset();
+  for (let t = 0; t < steps; t++) {
+    e.step(x.subarray(t * n, (t + 1) * n), null, 0, out);
+    stack.layers.forEach((layer, li) => {
+      layer.program.nodes.forEach((node, id) => {
+        if (node.op === 'state') return; // holds the next state after the step; checked as its next node
+        const v = e.node(li, id), b = bounds.node(li, t, id);
+        for (let j = 0; j < node.size; j++)
+          assert.ok(b.l[j] <= v[j] && v[j] <= b.u[j], `layer ${li} node ${id} (${node.op}) step ${t} [${j}]: ${v[j]} outside [${b.l[j]}, ${b.u[j]}]`);
+      });
+    });
+    const m = e.outputSize;
+    for (let j = 0; j < m; j++) assert.ok(bounds.outputs.l[t * m + j] <= out[j] && out[j] <= bounds.outputs.u[t * m + j], `output ${t}:${j}`);
+  }
+}
+
+/** Projected sign-gradient ascent (dir +1) or descent (-1) of output (t, j) inside the box; returns the final value. */
+export function attack(stack: ProgramStack, lo: Float64Array, hi: Float64Array, steps: number, t: number, j: number, dir: number, rng: Rng): { x: Float64Array; value: number } {
+  const d = lo.length, x = Float64Array.from({ length: d }, (_, p) => Math.min(hi[p], lo[p] + (hi[p] - lo[p]) * rng.uniform()));
+  const m = stack.layers[stack.layers.length - 1].program.outputSize;
+  let best = { x: Float64Array.from(x), value: -Infinity };
+  for (let it = 0; it < 15; it++) {
+    const { y, J } = sequenceJacobian(stack, x, steps);
+    const v = dir * y[t * m + j];
+    if (v > best.value) best = { x: Float64Array.from(x), value: v };
+    const eta = 0.3 * Math.pow(0.8, it);
+    for (let p = 0; p < d; p++) {
+      const g = dir * J[(t * m + j) * d + p];
+      x[p] = Math.min(hi[p], Math.max(lo[p], x[p] + eta * (hi[p] - lo[p]) * Math.sign(g)));
+    }
+  }
+  return { x: best.x, value: dir * best.value };
 }
