@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,4 +89,19 @@ test('train --precision / --kernels: the training path is reported; bad values a
   assert.match(f64.stdout, /s\/epoch \(wasm f64 SIMD(\+FMA)?\)/);
   userError(run('train', '--system', 'cstr', '--model', 'iclrnn', '--precision', 'f16', '--out', join(dir, 'k.json')), /--precision must be 'f32' or 'f64', got 'f16'/);
   userError(run('train', '--system', 'cstr', '--model', 'iclrnn', '--kernels', 'gpu', '--out', join(dir, 'k.json')), /--kernels must be 'auto' or 'js', got 'gpu'/);
+});
+
+test('train --iclstm-form blocks: the published multi-block ICLSTM trains, saves and certifies through the CLI', () => {
+  const file = join(dir, 'blocks.json');
+  const r = run('train', '--system', 'cstr', '--model', 'iclstm', '--iclstm-form', 'blocks', '--hidden', '3', '--layers', '2', '--epochs', '1', '--out', file, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  assert.deepEqual(saved.spec.layout, ['cells.0', 'head.0', 'cells.1', 'head.1', 'head.2']);
+  const c = run('certify', file, '--steps', '3', '--json');
+  assert.equal(c.code, 0, c.stderr);
+  const cert = JSON.parse(c.stdout);
+  assert.equal(cert.convex, false); // the gate products (README, Models)
+  assert.ok(cert.lipschitz.domain > 0 && cert.lipschitz.domain >= cert.lipschitz.attack, JSON.stringify(cert.lipschitz));
+  userError(run('train', '--system', 'cstr', '--model', 'rnn', '--iclstm-form', 'blocks', '--out', join(dir, 'b.json')), /--iclstm-form applies to --model iclstm only/);
+  userError(run('train', '--system', 'cstr', '--model', 'iclstm', '--iclstm-form', 'towers', '--out', join(dir, 'b.json')), /--iclstm-form must be 'stacked' or 'blocks', got 'towers'/);
 });

@@ -37,6 +37,7 @@ interface TrainFlags {
   patience?: string;
   precision?: string;
   kernels?: string;
+  iclstmForm?: string;
   out?: string;
   force?: boolean;
   keepDiverged?: boolean;
@@ -104,6 +105,9 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 0, positiveInt, 'a positive integer');
   const precision = f.precision ?? 'f32';
   if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision must be 'f32' or 'f64', got '${precision}'`, { flag: '--precision' });
+  const iclstmForm = f.iclstmForm ?? 'stacked';
+  if (iclstmForm !== 'stacked' && iclstmForm !== 'blocks') throw new UsageError(`--iclstm-form must be 'stacked' or 'blocks', got '${iclstmForm}'`, { flag: '--iclstm-form' });
+  if (kind !== 'iclstm' && cmd?.getOptionValueSource('iclstmForm') === 'cli') throw new UsageError(`--iclstm-form applies to --model iclstm only; remove it for --model ${kind}`, { flag: '--iclstm-form' });
   const kernels = f.kernels ?? 'auto';
   if (kernels !== 'auto' && kernels !== 'js') throw new UsageError(`--kernels must be 'auto' or 'js', got '${kernels}'`, { flag: '--kernels' });
   const dataset = await loadSystem(dataOptions);
@@ -127,6 +131,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
       signal: abort.signal,
       precision,
       wasm: kernels !== 'js',
+      ...(kind === 'iclstm' ? { iclstmForm } : {}),
       onEpoch: (i) => {
         const info = `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}`;
         bar.update(i.epoch, { info });
@@ -178,7 +183,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     metadata: {
       system: dataOptions.system,
       data: { ...dataOptions },
-      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
+      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(kind === 'iclstm' ? { iclstmForm } : {}), ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
       seed,
       metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, baselineMse: result.baselineMse, skill: result.skill, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
     },
@@ -254,6 +259,7 @@ export function registerCore(program: Command): void {
       .option('--optimizer <name>', 'adam or sgd', 'adam')
       .option('--patience <n>', 'early stopping patience (epochs)')
       .option('--precision <p>', "training arithmetic of the WebAssembly kernels: 'f32' or 'f64' (certificates and MPC always compute in f64)", 'f32')
+      .option('--iclstm-form <form>', "ICLSTM architecture: 'stacked' (recurrent layers, then the residual dense head) or 'blocks' (the published multi-block ICLSTM: --layers blocks of ICLSTM -> Dense + [x, -x])", 'stacked')
       .option('--kernels <k>', "'auto' (WebAssembly SIMD where the model and engine allow it) or 'js' (plain-JavaScript f64)", 'auto')
       .option('--out <file>', 'model file to write')
       .option('--force', 'replace --out even when it is not an iclrnn model file')
