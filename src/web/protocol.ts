@@ -7,7 +7,7 @@ import type { CertificateReport } from '../certify/certify.ts';
 import type { ModelFileJson } from '../io/model-format.ts';
 import type { SweepResults } from '../train/sweep.ts';
 
-export type ModelFamily = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn';
+export type ModelFamily = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn' | 'gru';
 
 export interface CstrSettings {
   /** Keep every k-th sample of the 12352 (1 = all). */

@@ -263,6 +263,9 @@ test('dashboard end to end in Chromium: data, train, inspect, certify, control, 
       await page.setInputFiles('#sweep-file-input', sweepFile);
       await page.waitForSelector('[data-testid="sweep-table"]');
       assert.ok((await page.locator('[data-testid="sweep-table"] tbody tr').count()) > 0);
+      // the committed CSTR sweep records persistence (5.51e-4): a skill column and the baseline line
+      assert.ok(Math.abs(Number(await page.getAttribute('[data-testid="sweep-baseline"]', 'data-baseline')) - 5.51e-4) < 1e-5);
+      assert.ok((await page.locator('[data-testid="sweep-table"] thead th', { hasText: 'skill' }).count()) === 1);
     }
     // --- an error shows in the view that caused it (a file that is no model)
     const bogus = join(out, 'not-a-model.keras');

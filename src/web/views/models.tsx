@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ComputeClient } from '../client.ts';
 import type { ModelInfo } from '../protocol.ts';
-import type { SweepResults } from '../../train/sweep.ts';
+import { cellSkill, type SweepResults } from '../../train/sweep.ts';
 import { Chart, DASHES, SERIES_COLORS } from '../chart.tsx';
 import { deleteModel, listModels, type SavedModel } from '../store.ts';
 import { DropZone, ErrorMessage, errorText, fmt, Section } from '../ui.tsx';
@@ -34,10 +34,16 @@ function SweepView({ sweep, name }: { sweep: SweepResults; name: string }) {
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const series = sweep.models.map((m, i) => ({ label: m, color: SERIES_COLORS[i % SERIES_COLORS.length], dash: DASHES[i % DASHES.length], points: true }));
+  const withBaseline = cells.find((c) => typeof c.baselineMse === 'number');
   return (
     <div data-testid="sweep">
       <p>
         {name}: {cells.length} cells ({cells.filter((c) => c.status === 'done').length} done), models {sweep.models.join(', ')}, noise {noise.join(', ')}, seeds {sweep.seeds.join(', ')}.
+      </p>
+      <p data-testid="sweep-baseline" data-baseline={withBaseline?.baselineMse ?? ''}>
+        {withBaseline
+          ? `Skill = test MSE / ${withBaseline.baselineKind ?? 'naive'} baseline ${fmt(withBaseline.baselineMse as number)} (below 1 beats the naive forecast).`
+          : 'This results file records no naive-forecast baseline, so skill is n/a (scripts/add-baselines.ts adds it to CSTR files).'}
       </p>
       <div class="grid2">
         <Chart title="Test MSE vs noise (mean over seeds)" xLabel="noise σ" yLabel="test MSE (scaled)" logY series={series} data={[noise, ...sweep.models.map((m) => noise.map((n) => value(m, n, (c) => c.testMse)))]} testId="sweep-mse" height={220} />
@@ -60,6 +66,7 @@ function SweepView({ sweep, name }: { sweep: SweepResults; name: string }) {
               <th scope="col">seed</th>
               <th scope="col">status</th>
               <th scope="col">test MSE</th>
+              <th scope="col">skill</th>
               <th scope="col">Lipschitz empirical</th>
               <th scope="col">certified bound</th>
               <th scope="col">epochs</th>
@@ -74,6 +81,7 @@ function SweepView({ sweep, name }: { sweep: SweepResults; name: string }) {
                 <td>{c.seed}</td>
                 <td>{c.status}</td>
                 <td>{fmt(c.testMse)}</td>
+                <td>{fmt(cellSkill(c))}</td>
                 <td>{fmt(c.lipschitz?.empirical ?? null)}</td>
                 <td>{fmt(c.lipschitz?.upperBound ?? null)}</td>
                 <td>{c.epochsRun ?? '-'}</td>

@@ -12,6 +12,7 @@ const FAMILIES: { kind: ModelFamily; label: string }[] = [
   { kind: 'lrnn', label: 'Lipschitz RNN' },
   { kind: 'rnn', label: 'RNN (tanh)' },
   { kind: 'lstm', label: 'LSTM' },
+  { kind: 'gru', label: 'GRU' },
 ];
 
 /** Shortest interval between two loss-chart updates while training (ms). */
