@@ -29,6 +29,9 @@ test('src/browser.ts bundles for the browser and trains, predicts and certifies 
   const small = { ...data, count: 200, inputs: data.inputs.subarray(0, 200 * 40), targets: data.targets.subarray(0, 200 * 20) };
   const fit = lib.fitModel(small, { kind: 'iclrnn', hidden: 6, layers: 1, epochs: 2, seed: 1 });
   assert.ok(Number.isFinite(fit.testMse));
+  // the bundle carries the WebAssembly SIMD kernels and trains the ICLRNN with them (f32 by default)
+  assert.equal(fit.history.kernels?.backend, 'wasm');
+  assert.equal(fit.history.kernels?.precision, 'f32');
   const json = lib.modelToJson({ ...fit, metadata: {} });
   const back = lib.modelFromJson(JSON.parse(JSON.stringify(json)));
   const x = small.inputs.subarray(0, 40);

@@ -94,6 +94,8 @@ export interface TrainSummary {
   /** Test MSE (scaled) of predicting the mean of the training targets. */
   meanPredictorMse: number;
   secondsPerEpoch: number;
+  /** Which kernels trained the model (the WebAssembly SIMD path or plain JavaScript); null when no epoch ran. */
+  kernels: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean } | null;
   model: ModelInfo;
 }
 

@@ -97,6 +97,10 @@ async function trainThreeEpochs(page: Page): Promise<string | null> {
   assert.ok(base > 4e-4 && base < 7e-4, `persistence baseline ${base}`);
   assert.ok(skill > 0 && Number.isFinite(skill), `skill ${skill}`);
   assert.match((await skillEl.textContent())!, /skill \d/);
+  // the ICLRNN trains in the WebAssembly SIMD kernels in the page's worker too (Chromium has relaxed SIMD: FMA)
+  const kern = page.locator('[data-testid="train-kernels"]');
+  assert.equal(await kern.getAttribute('data-backend'), 'wasm', (await kern.textContent()) ?? '');
+  assert.equal(await kern.getAttribute('data-precision'), 'f32');
   // while training: from the click to the chart update of the last epoch (saving the model comes after)
   const times = (await page.evaluate(() => (window as unknown as { __lossTimes: number[] }).__lossTimes)) as number[];
   const lastEpochAt = times[times.length - 1] ?? trainEnd;

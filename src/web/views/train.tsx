@@ -173,7 +173,10 @@ export function TrainView(p: { client: ComputeClient; data: DataSummary | null; 
               <span data-testid="train-skill" data-skill={summary.skill ?? ''} data-baseline={summary.testBaseline ?? ''} data-baseline-kind={summary.baselineKind}>
                 skill {summary.skill !== null ? fmt(summary.skill) : 'n/a'}
               </span>
-              {summary.skill !== null ? ` (test MSE / baseline; below 1 beats ${summary.baselineKind === 'persistence' ? 'persistence' : 'the last value'})` : ''}. Saved in this browser (Models view).
+              {summary.skill !== null ? ` (test MSE / baseline; below 1 beats ${summary.baselineKind === 'persistence' ? 'persistence' : 'the last value'})` : ''}. Saved in this browser (Models view).{' '}
+              <span data-testid="train-kernels" data-backend={summary.kernels?.backend ?? ''} data-precision={summary.kernels?.precision ?? ''} data-fma={summary.kernels ? String(summary.kernels.fma) : ''}>
+                Kernels: {summary.kernels ? (summary.kernels.backend === 'js' ? 'JavaScript f64' : `WebAssembly ${summary.kernels.precision} SIMD${summary.kernels.fma ? ' + FMA' : ''}`) : '-'}.
+              </span>
             </p>
           )}
         </Section>

@@ -217,14 +217,15 @@ async function trainJob(settings: TrainSettings, stopFlag: SharedArrayBuffer | n
       return true;
     },
   });
+  let kernels: TrainSummary['kernels'] = null;
   if (flag) {
     // shared memory: one training run; the stop flag is read after every epoch
-    if (done < total) train(model, p.train, p.validation, options(total - done));
+    if (done < total) kernels = train(model, p.train, p.validation, options(total - done)).kernels ?? null;
   } else {
     // no shared memory (a static host without COOP/COEP): one epoch per call, yielding in between
     // so that a 'stop' message gets through (the optimiser state restarts every epoch then)
     while (done < total && !stopped) {
-      train(model, p.train, p.validation, options(1));
+      kernels = train(model, p.train, p.validation, options(1)).kernels ?? null;
       await new Promise((r) => setTimeout(r, 0));
       if (stopRequested) stopped = true;
     }
@@ -250,6 +251,7 @@ async function trainJob(settings: TrainSettings, stopFlag: SharedArrayBuffer | n
     skill: skillRatio(testMse, tb.baselineMse),
     meanPredictorMse: tb.meanMse,
     secondsPerEpoch: epochsRun > 0 ? (performance.now() - t0) / 1000 / epochsRun : 0,
+    kernels,
     model: modelInfo(current!),
   };
 }
