@@ -7,6 +7,7 @@ import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { DataError, ValidationError } from '../../io/errors.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
 import { MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
+import { jsKernels, setKernels } from '../../core/kernels.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
 import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.ts';
 import { skillReport, testBaselines } from '../../train/metrics.ts';
@@ -110,6 +111,8 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   if (kind !== 'iclstm' && cmd?.getOptionValueSource('iclstmForm') === 'cli') throw new UsageError(`--iclstm-form applies to --model iclstm only; remove it for --model ${kind}`, { flag: '--iclstm-form' });
   const kernels = f.kernels ?? 'auto';
   if (kernels !== 'auto' && kernels !== 'js') throw new UsageError(`--kernels must be 'auto' or 'js', got '${kernels}'`, { flag: '--kernels' });
+  // plain-JS f64 everywhere: also the GEMM of the code outside the wasm training path
+  if (kernels === 'js') setKernels(jsKernels);
   const dataset = await loadSystem(dataOptions);
   const bar = progressBar(epochs, `train ${kind}`);
   const lines = epochLines(`train ${kind}`, epochs);

@@ -1,0 +1,58 @@
+/**
+ * A {@link Kernels} backend for plain `Float64Array` operands that runs the larger products in the
+ * f64 WebAssembly SIMD GEMM: the operands are packed (contiguous, row-major) into a scratch region
+ * of a kernel instance's memory, multiplied there, and C is copied back. Packing costs
+ * O(mk + kn + mn) against the product's O(mnk), so only products of at least `minWork`
+ * multiply-adds go to wasm; smaller ones (batch-1 steps, the MPC's vector-matrix products) stay
+ * with the plain-JS kernels, which have no copy to pay.
+ *
+ * Used by the code that still computes on JS arrays in f64 (the hand-written cells when they train
+ * in f64, batched evaluation in certificates and sweeps): `setKernels(wasmGemmKernels())`. Any
+ * summation order (and FMA) keeps the rounding-error bounds the certificates use.
+ */
+import { jsKernels } from './js-kernels.ts';
+import type { Kernels } from './kernels.ts';
+import { instantiateKernels, WasmArena, type ArenaTensor } from './wasm.ts';
+
+/** Options of {@link wasmGemmKernels}. */
+export interface WasmGemmOptions {
+  /** Smallest m * n * k sent to wasm (default 16384). */
+  minWork?: number;
+  /** Use the FMA variant when the engine has it (default 'auto'). */
+  fma?: boolean | 'auto';
+}
+
+/** The wasm-backed kernels, or null where wasm SIMD is unavailable. */
+export function wasmGemmKernels(options: WasmGemmOptions = {}): Kernels | null {
+  const k = instantiateKernels('f64', options.fma ?? 'auto');
+  if (!k) return null;
+  const arena = new WasmArena(k);
+  const minWork = options.minWork ?? 16384;
+  let A: ArenaTensor = arena.alloc(0), B: ArenaTensor = arena.alloc(0), C: ArenaTensor = arena.alloc(0);
+  const ensure = (t: ArenaTensor, n: number) => (t.length >= n ? t : arena.alloc(Math.max(n, 2 * t.length)));
+  return {
+    gemm(m, n, kk, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate) {
+      if (m * n * kk < minWork) {
+        jsKernels.gemm(m, n, kk, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate);
+        return;
+      }
+      A = ensure(A, m * kk);
+      B = ensure(B, kk * n);
+      C = ensure(C, m * n);
+      const f = arena.f as Float64Array; // after any growth
+      let o = A.offset;
+      for (let i = 0; i < m; i++) {
+        let p = aOff + i * aRow;
+        for (let q = 0; q < kk; q++, p += aCol) f[o++] = a[p];
+      }
+      o = B.offset;
+      for (let q = 0; q < kk; q++) {
+        let p = bOff + q * bRow;
+        for (let j = 0; j < n; j++, p += bCol) f[o++] = b[p];
+      }
+      if (accumulate) for (let i = 0; i < m; i++) f.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), C.offset + i * n);
+      k.gemm(m, n, kk, arena.ptr(A), kk, 1, arena.ptr(B), n, 1, arena.ptr(C), n, accumulate ? 1 : 0);
+      for (let i = 0; i < m; i++) c.set(f.subarray(C.offset + i * n, C.offset + (i + 1) * n), cOff + i * ldc);
+    },
+  };
+}
