@@ -6,6 +6,7 @@
  * Usage: node --import tsx bench/precision.ts [--epochs 30]
  */
 import { enableWasmFma } from '../src/core/wasm-node.ts';
+import { jsKernels, kernels, setKernels } from '../src/core/kernels.ts';
 import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { fitModel } from '../src/train/pipeline.ts';
 import { writeResult, arg } from './util.ts';
@@ -21,7 +22,9 @@ export async function run(): Promise<Record<string, unknown>> {
   ];
   const runs: Record<string, { testMse: number; skill: number | null; secondsPerEpoch: number; kernels: unknown }> = {};
   for (const v of variants) {
+    const prevKernels = setKernels(v.wasm ? kernels() : jsKernels); // js-f64: plain JS throughout
     const r = fitModel(dataset, { kind: 'iclrnn', hidden: 64, layers: 2, epochs, batchSize: 256, learningRate: 1e-3, seed: 0, precision: v.precision, wasm: v.wasm });
+    setKernels(prevKernels);
     runs[v.name] = { testMse: r.testMse, skill: r.skill, secondsPerEpoch: r.history.secondsPerEpoch, kernels: r.history.kernels };
   }
   const ref = runs['js-f64'].testMse;
