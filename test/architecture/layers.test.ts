@@ -106,3 +106,22 @@ test('the check fails on a violation (a higher layer, a peer, a Node built-in)',
   assert.equal(check('interp/gain.ts', '../core/spectral.ts'), false);
   assert.equal(check('apps/cstr-lmpc.ts', '../control/mpc.ts'), false);
 });
+
+test('the generic cell-program path names no cell family (families live in graph/cells and the registry)', () => {
+  // what issue 10 asks of all code; enforced here for the code written that way so far: the
+  // interpreters, the program-backed cell and stack, the program certificates and the IR itself
+  const generic = [
+    ...files.filter((f) => relative(SRC, f).startsWith('interp/')),
+    ...['nn/program-cell.ts', 'nn/program-stack.ts', 'certify/programs.ts', 'graph/program.ts', 'graph/family.ts', 'graph/activations.ts'].map((r) => join(SRC, r)),
+  ];
+  const family = /['"](simple|lstm|lipschitz|icrnn|iclstm|gru|rnn|lrnn|iclrnn)['"]|\b(SimpleCell|LstmCell|LipschitzCell|IcrnnCell|IclstmCell)\b/;
+  const problems: string[] = [];
+  for (const f of generic) {
+    const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"])\/\/.*$/gm, '$1');
+    code.split('\n').forEach((line, i) => {
+      if (family.test(line)) problems.push(`src/${relative(SRC, f)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.ok(generic.length >= 12, `${generic.length} files checked`);
+  assert.deepEqual(problems, []);
+});
