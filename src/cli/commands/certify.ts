@@ -18,7 +18,7 @@ import { Rng } from '../../core/rng.ts';
 import { splitIndices } from '../../systems/split.ts';
 import { loadSystem, type DataOptions } from '../systems.ts';
 import { emit, fmt, nonNegative, numberOption, positiveInt, UsageError } from '../util.ts';
-import { addDemoStage } from './demo.ts';
+import type { DemoContext } from './demo.ts';
 import { readPredictInput } from './predict-input.ts';
 
 interface CertifyFlags {
@@ -118,7 +118,7 @@ export function registerCertify(program: Command): void {
 }
 
 /** The demo's certificate: the trained ICLRNN, global, domain and a local box around a test input. */
-addDemoStage(async (ctx) => {
+export async function certifyDemoStage(ctx: DemoContext): Promise<void> {
   const model = ctx.result.model;
   const steps = ctx.result.data.test.steps;
   const d = steps * model.inputSize;
@@ -162,4 +162,4 @@ addDemoStage(async (ctx) => {
       (L.upperBound !== null && L.attack ? ` (gap ${fmt(L.upperBound / L.attack, 3)})` : ''),
     `    certified on [0,1]^d ${fmt(L.domain, 4)}, on the box r=0.01 around a test input ${fmt(L.local, 4)} (${fmt(r.seconds, 3)} s)`,
   );
-}, 10);
+}

@@ -13,7 +13,7 @@ import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.
 import { skillReport, testBaselines } from '../../train/metrics.ts';
 import { loadSystem, SYSTEMS, type DataOptions, type SystemName } from '../systems.ts';
 import { emit, epochLines, fmt, nonNegative, nonNegativeInt, numberOption, onInterrupt, positive, positiveInt, progressBar, restoreTerminal, UsageError, kernelLabel } from '../util.ts';
-import { runDemo } from './demo.ts';
+import { demoStages, runDemo } from './demo.ts';
 import { readPredictInput } from './predict-input.ts';
 
 interface TrainFlags {
@@ -335,7 +335,7 @@ export function registerCore(program: Command): void {
         checkOutputPath(join(f.outDir, 'model.json'), { flag: '--out-dir', kind: 'model', force: f.force });
         checkOutputPath(join(f.outDir, 'report.html'), { flag: '--out-dir', kind: 'report', force: f.force });
       }
-      await runDemo({ outDir: f.outDir, seconds, json: !!f.json });
+      await runDemo({ outDir: f.outDir, seconds, json: !!f.json }, await demoStages());
     });
 }
 

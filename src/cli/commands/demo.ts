@@ -11,7 +11,7 @@ export interface DemoOptions {
   json: boolean;
 }
 
-/** Extra demo stages (certificate, MPC, report) register here. */
+/** A step of the demo after training (the certificate, the closed loop, the report). */
 export type DemoStage = (ctx: DemoContext) => Promise<void>;
 export interface DemoContext {
   options: DemoOptions;
@@ -20,17 +20,17 @@ export interface DemoContext {
   summary: Record<string, unknown>;
   lines: string[];
 }
-const stages: { stage: DemoStage; order: number }[] = [];
 /**
- * Adds a demo stage. Stages run by increasing `order` (certificate 10, MPC 20, report 100, so the
- * report sees what the others put in the summary), then in registration order.
+ * The demo's steps after training, in order: the certificate, the closed loop, then the report
+ * (which shows what the two put in the summary). They live with their commands and are imported
+ * only when the demo runs, so `predict` and `train` load no certificate, MPC or report code.
  */
-export function addDemoStage(s: DemoStage, order = 50): void {
-  stages.push({ stage: s, order });
-  stages.sort((a, b) => a.order - b.order);
+export async function demoStages(): Promise<DemoStage[]> {
+  const [certify, mpc, sweep] = await Promise.all([import('./certify.ts'), import('./mpc.ts'), import('./sweep.ts')]);
+  return [certify.certifyDemoStage, mpc.mpcDemoStage, sweep.reportDemoStage];
 }
 
-export async function runDemo(o: DemoOptions): Promise<void> {
+export async function runDemo(o: DemoOptions, stages: readonly DemoStage[] = []): Promise<void> {
   const started = Date.now();
   const dataset = generateCstrDataset();
   const maxEpochs = 1000;
@@ -104,7 +104,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     `  model saved to ${modelPath}`,
   ];
   const ctx: DemoContext = { options: o, modelPath, result, summary, lines };
-  for (const s of stages) await s.stage(ctx);
+  for (const stage of stages) await stage(ctx);
   summary.totalSeconds = (Date.now() - started) / 1000;
   emit(o.json, summary, () => lines.join('\n'));
 }

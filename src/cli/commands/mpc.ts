@@ -14,7 +14,7 @@ import { checkOutputPath } from '../../io/output-path.ts';
 import { renderReport } from '../../report/html.ts';
 import { mpcRunFromResult } from '../../report/mpc-runs.ts';
 import { emit, fmt, nonNegativeInt, numberList, numberOption, positiveInt, UsageError } from '../util.ts';
-import { addDemoStage } from './demo.ts';
+import type { DemoContext } from './demo.ts';
 
 interface MpcFlags {
   system: string;
@@ -227,7 +227,8 @@ export function registerMpc(program: Command): void {
     .action(mpcCommand);
 }
 
-addDemoStage(async (ctx) => {
+/** The demo's closed loop: the safe LMPC with the trained ICLRNN from the first published state. */
+export async function mpcDemoStage(ctx: DemoContext): Promise<void> {
   const x0: [number, number] = [CSTR_LMPC.initialStates[0][0], CSTR_LMPC.initialStates[0][1]];
   try {
     const made = createSafeCstrLmpc(ctx.result);
@@ -266,4 +267,4 @@ addDemoStage(async (ctx) => {
     ctx.summary.mpc = { x0, error: (e as Error).message };
     ctx.lines.push(`  LMPC with the ICLRNN from (${x0[0]}, ${x0[1]}) failed: ${(e as Error).message}`);
   }
-}, 20);
+}

@@ -37,7 +37,7 @@ import {
 import { SYSTEMS } from '../systems.ts';
 import { emit, fmt, nonNegativeInt, numberList, numberOption, positive, positiveInt, UsageError } from '../util.ts';
 import { addDataFlags, dataOptionsFrom, readJsonFile } from './core.ts';
-import { addDemoStage } from './demo.ts';
+import type { DemoContext } from './demo.ts';
 import { CellRunner, CellRunnerStopped } from '../sweep-cell-runner.ts';
 import { fileSha256, LIPSCHITZ_EPS, lipschitzOf, modelFileNameOf } from '../sweep-cell.ts';
 import { readSweepFile, saveSweepResults } from '../sweep-store.ts';
@@ -452,7 +452,8 @@ function mpcRunsFromSummary(summary: Record<string, unknown>): MpcRun[] | null {
   return null;
 }
 
-addDemoStage(async (ctx) => {
+/** The demo's HTML report (after the certificate and the closed loop, whose results it shows). */
+export async function reportDemoStage(ctx: DemoContext): Promise<void> {
   const path = join(ctx.options.outDir, 'report.html');
   const r = ctx.result;
   const lipschitz = lipschitzOf(r.model, r.data.test, 1000, 7);
@@ -501,7 +502,7 @@ addDemoStage(async (ctx) => {
   if (typeof certEmpirical !== 'number')
     ctx.lines.push(`  empirical Lipschitz estimate ${fmt(lipschitz.empirical)} (model trained at σ = 0; the published ~1.0 for the ICLRNN is for σ = 0.9)`);
   ctx.lines.push(`  report written to ${path}`);
-}, 100);
+}
 
 /** Registers `iclrnn sweep` (listed in commands/index.ts, loaded when it runs). */
 export function registerSweep(program: Command): void {
