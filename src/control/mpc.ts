@@ -5,6 +5,10 @@
  * (one reverse sweep over the unrolled horizon).
  *
  * Browser-safe: no Node APIs; the library never prints.
+ *
+ * Size (about 1000 lines): one class, the transcription of the problem (variables, cost, Lyapunov
+ * and rate constraints, their exact derivatives through the predictor's horizon slots, warm start,
+ * fallbacks), whose parts share the slot buffers; the solver itself is `nlp.ts` / `qp.ts`.
  */
 import { SqpSolver, type NlpProblem, type SqpOptions, type SqpResult, type SqpStatus } from './nlp.ts';
 import type { Predictor } from './predictors.ts';

@@ -5,6 +5,9 @@
  *   minimise f(z)  subject to  lower <= z <= upper,  c_i(z) <= 0  (i < m).
  *
  * No Node APIs: runs in a browser. The library never prints.
+ *
+ * Size (about 700 lines): one algorithm (SQP with line search, Hessian updates and the retry and
+ * continuation strategies the MPC's status codes report); the QP subproblem is `qp.ts`.
  */
 import { QpSolver, type QpProblem, type QpResult } from './qp.ts';
 import { ValidationError } from '../core/errors.ts';

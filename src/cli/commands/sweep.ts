@@ -3,7 +3,7 @@
  * Lipschitz estimate (and a certified bound when available) and the training time, writes the
  * results file atomically after every cell (so Ctrl-C / kill never loses finished cells), resumes
  * by skipping finished cells of the same configuration, and optionally writes the HTML report.
- * Also adds the report stage to `iclrnn demo`.
+ * Also exports the demo's report step (`reportDemoStage`).
  */
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
