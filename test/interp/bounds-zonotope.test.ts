@@ -12,7 +12,7 @@ import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { attack, checkInside, randomProgram, stackOfModel } from './programs.ts';
+import { attack, checkInside, randomModel, randomProgram, stackOfModel } from './programs.ts';
 
 test('zonotope bounds contain every node of random programs at sampled and attacked inputs, inside the intervals (fast-check)', () => {
   fc.assert(
@@ -44,14 +44,6 @@ test('zonotope bounds contain every node of random programs at sampled and attac
     { numRuns: 150 },
   );
 });
-
-function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel {
-  const m = buildModel(kind, { inputSize: 2, outputSize: 2, hidden: 4, layers: 2, seed, iclstmForm: form });
-  const rng = new Rng(seed + 3);
-  const convex = isInputConvexKind(kind);
-  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : 0.6 * rng.normal();
-  return m;
-}
 
 for (const kind of [...MODEL_KINDS, 'iclstm-blocks'] as const) {
   test(`zonotope bounds (${kind}): sound on samples and attacks; within 25 % of propagate.ts (zonotopes + linear forms)`, () => {

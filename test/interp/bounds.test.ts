@@ -10,7 +10,7 @@ import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { attack, checkInside, randomProgram, stackOfModel } from './programs.ts';
+import { attack, checkInside, randomModel, randomProgram, stackOfModel } from './programs.ts';
 
 test('interval bounds contain every node of random programs at sampled inputs and at attacked inputs (fast-check)', () => {
   fc.assert(
@@ -36,14 +36,6 @@ test('interval bounds contain every node of random programs at sampled inputs an
     { numRuns: 150 },
   );
 });
-
-function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel {
-  const m = buildModel(kind, { inputSize: 2, outputSize: 2, hidden: 4, layers: 2, seed, iclstmForm: form });
-  const rng = new Rng(seed + 3);
-  const convex = isInputConvexKind(kind);
-  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : 0.6 * rng.normal();
-  return m;
-}
 
 for (const kind of [...MODEL_KINDS, 'iclstm-blocks'] as const) {
   test(`interval bounds (${kind}): sampled and attacked sequences stay inside; global bounds equal propagate.ts`, () => {

@@ -9,17 +9,10 @@ import { TangentEngine } from '../../src/control/predictors.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { denseProgram, randomParams, stackOfModel } from './programs.ts';
+import { denseProgram, randomParams, stackOfModel, randomModel as randomFamilyModel } from './programs.ts';
 import { programOf } from '../../src/graph/registry.ts';
 
-function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel {
-  const m = buildModel(kind, { inputSize: 3, outputSize: 2, hidden: 5, layers: 2, seed, iclstmForm: form });
-  const rng = new Rng(seed + 1);
-  const convex = isInputConvexKind(kind);
-  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : 0.7 * rng.normal();
-  // LRNN: larger eps so the cell moves enough for FD to see it
-  return m;
-}
+const randomModel = (kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel => randomFamilyModel(kind, seed, form, { inputSize: 3, hidden: 5, seedOffset: 1, scale: 0.7 });
 
 function randomSeq(steps: number, n: number, rng: Rng): Float64Array {
   return Float64Array.from({ length: steps * n }, () => rng.uniform());

@@ -14,15 +14,9 @@ import { buildModel, isInputConvexKind, type BuiltinModelKind } from '../../src/
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { programOf } from '../../src/graph/registry.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { denseProgram, randomParams, randomProgram, stackOfModel } from './programs.ts';
+import { denseProgram, randomParams, randomProgram, stackOfModel, randomModel as randomFamilyModel } from './programs.ts';
 
-function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel {
-  const m = buildModel(kind, { inputSize: 2, outputSize: 2, hidden: 4, layers: 2, seed, iclstmForm: form });
-  const rng = new Rng(seed + 5);
-  const convex = isInputConvexKind(kind);
-  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : 0.6 * rng.normal();
-  return m;
-}
+const randomModel = (kind: BuiltinModelKind, seed: number, form?: 'blocks'): SequenceModel => randomFamilyModel(kind, seed, form, { seedOffset: 5 });
 
 /** Largest singular value by power iteration (a lower estimate, fine for an attack). */
 function spectral(J: Float64Array, rows: number, cols: number): number {

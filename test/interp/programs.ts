@@ -7,6 +7,7 @@ import type { ProgramStack } from '../../src/interp/bind.ts';
 import type { CellConfig } from '../../src/nn/cell.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { buildModel, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import assert from 'node:assert/strict';
 import type { StackBounds } from '../../src/interp/bounds.ts';
 import { ForwardEngine, sequenceJacobian } from '../../src/interp/forward.ts';
@@ -240,4 +241,17 @@ export function attack(stack: ProgramStack, lo: Float64Array, hi: Float64Array, 
     }
   }
   return { x: best.x, value: dir * best.value };
+}
+
+/**
+ * A small model of a family with random weights (non-negative where the family is input-convex,
+ * biases free): 2 layers, `inputSize` 2, 2 outputs, `hidden` 4 by default; the weights drawn from
+ * `new Rng(seed + seedOffset)` (default 3), scaled by `scale` (default 0.6) for the free ones.
+ */
+export function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks', o: { inputSize?: number; hidden?: number; seedOffset?: number; scale?: number } = {}): SequenceModel {
+  const m = buildModel(kind, { inputSize: o.inputSize ?? 2, outputSize: 2, hidden: o.hidden ?? 4, layers: 2, seed, iclstmForm: form });
+  const rng = new Rng(seed + (o.seedOffset ?? 3));
+  const convex = isInputConvexKind(kind), scale = o.scale ?? 0.6;
+  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : scale * rng.normal();
+  return m;
 }
