@@ -12,14 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/io/model-file.ts';
 import { buildModel } from '../src/nn/models.ts';
 import { MinMaxScaler } from '../src/nn/scaler.ts';
+import { median, writeResult } from './util.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'iclrnn.mjs');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 export async function run(repeats = 9): Promise<Record<string, unknown>> {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) return { skipped: 'dist/ is missing; run `npm run build` first' };
@@ -51,7 +47,7 @@ export async function run(repeats = 9): Promise<Record<string, unknown>> {
       }
     }
     const node = median(times.node), help = median(times.help), predict = median(times.predict);
-    return {
+    const result = {
       repeats,
       medianMs: { node: +node.toFixed(1), help: +help.toFixed(1), predict: +predict.toFixed(1) },
       ratio: { help: +(help / node).toFixed(2), predict: +(predict / node).toFixed(2) },
@@ -59,6 +55,8 @@ export async function run(repeats = 9): Promise<Record<string, unknown>> {
       withinTarget: { help: help / node <= 2, predict: predict / node <= 4 },
       note: 'cold processes of bin/iclrnn.mjs (dist/), interleaved with `node -e 0`; predict: ICLRNN 2x64, one 10-step sequence',
     };
+    writeResult('startup', result);
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
