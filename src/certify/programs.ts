@@ -16,6 +16,7 @@ import { programStack } from '../nn/program-stack.ts';
 import { convexityOf, type ConvexityIssue } from '../interp/convexity.ts';
 import { gainBound } from '../interp/gain.ts';
 import { intervalBounds, type SequenceBox } from '../interp/bounds.ts';
+import { zonotopeBounds } from '../interp/zonotope.ts';
 import type { ProgramStack } from '../interp/bind.ts';
 import type { ConvexityReason, StructuralConvexity } from './convexity.ts';
 
@@ -72,6 +73,13 @@ export function programConvexity(model: SequenceModel, steps: number): Structura
 /** A certified gain bound of the model over `box` (all of R^d when null), with the reason when none exists. */
 export function programGain(model: SequenceModel, steps: number, box: SequenceBox | null): { value: number | null; reason: string | null } {
   const stack = programStack(model);
-  const r = box ? gainBound(stack, steps, { box, bounds: intervalBounds(stack, steps, box) }) : gainBound(stack, steps);
-  return { value: r.value, reason: r.reason };
+  if (!box) return pick(gainBound(stack, steps));
+  // on a bounded box the zonotope bounds (intersected with intervals node by node) are tighter than
+  // plain intervals, so the slope ranges the gain bound uses are too; both are sound, take the smaller
+  const viaIntervals = gainBound(stack, steps, { box, bounds: intervalBounds(stack, steps, box) });
+  const viaZonotopes = gainBound(stack, steps, { box, bounds: zonotopeBounds(stack, steps, box) });
+  const r = viaZonotopes.value !== null && (viaIntervals.value === null || viaZonotopes.value < viaIntervals.value) ? viaZonotopes : viaIntervals;
+  return pick(r);
 }
+
+const pick = (r: { value: number | null; reason: string | null }) => ({ value: r.value, reason: r.reason });
