@@ -1,12 +1,8 @@
 /** Human-readable rendering of a {@link CertificateReport} (the `iclrnn certify` table). */
 import type { CertificateReport } from './certify.ts';
+import { formatNumber } from '../core/format.ts';
 
-function f(x: number | null | undefined, digits = 4): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '-';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e5 || a < 1e-3 ? x.toExponential(digits - 1) : x.toPrecision(digits);
-}
+const f = (x: number | null | undefined, digits = 4): string => formatNumber(x, { digits });
 
 /**
  * Formats a certificate report as an aligned plain-text table.

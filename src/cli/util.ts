@@ -1,6 +1,7 @@
 /** Shared helpers of the `iclrnn` command: user errors, output, option parsing, progress bars. */
 import { SingleBar } from 'cli-progress';
 import { ValidationError, type ErrorContext } from '../core/errors.ts';
+import { formatNumber } from '../core/format.ts';
 
 /**
  * A mistake on the command line (bad or missing flag, flag combination, missing input file): a
@@ -151,10 +152,7 @@ export function epochLines(label: string, epochs: number, now: () => number = ()
 
 /** Formats a number for the human tables. */
 export function fmt(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '-';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1) : x.toPrecision(digits);
+  return formatNumber(x, { digits, expFrom: 1e4 });
 }
 
 /** 'wasm f32 SIMD+FMA', 'wasm f64 SIMD', 'js f64': which kernels trained a model. */

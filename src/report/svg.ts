@@ -3,6 +3,7 @@
  * log scales, gaps at missing values. Pure string building (no DOM, no Node APIs), so it runs
  * anywhere and the output is deterministic for deterministic input.
  */
+import { formatNumber as formatCore, trimZeros } from '../core/format.ts';
 
 /** Escapes text for HTML and SVG text nodes and attribute values. */
 export function escapeHtml(s: unknown): string {
@@ -90,19 +91,7 @@ let plotCounter = 0;
 
 /** Formats a number for tick labels and tables: short, no trailing zeros. */
 export function formatNumber(v: number | null | undefined, digits = 3): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) {
-    const [m, e] = v.toExponential(digits - 1).split('e');
-    return `${trimZeros(m)}e${Number(e)}`;
-  }
-  return trimZeros(v.toPrecision(digits));
-}
-
-function trimZeros(s: string): string {
-  return s.includes('.') && !s.includes('e') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return formatCore(v, { digits, trim: true, missing: '–', infinity: ['∞', '−∞'] });
 }
 
 function valid(v: number | null | undefined, log: boolean): v is number {

@@ -1,6 +1,7 @@
 /** Small shared UI pieces: URL state, error messages, number fields, drop zones, formatting. */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { formatNumber } from '../core/format.ts';
 
 // ---------------------------------------------------------------------------------------------
 // URL state: `#view=control&x0=1.5,-70` (reload keeps the view and its settings)
@@ -24,11 +25,7 @@ export function writeHash(changes: Record<string, string | null>, push = false):
 // ---------------------------------------------------------------------------------------------
 
 export function fmt(v: number | null | undefined, digits = 3): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '-';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 1);
-  return (+v.toPrecision(digits)).toString();
+  return formatNumber(v, { digits, trim: 'fixed', infinity: ['∞', '-∞'] });
 }
 
 export function ErrorMessage({ error, onDismiss }: { error: string | null; onDismiss?: () => void }) {
