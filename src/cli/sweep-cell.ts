@@ -155,6 +155,7 @@ export async function runSweepCell(job: SweepJobPayload, onEpoch?: (e: CellEpoch
     lipschitz,
     trainSeconds,
     secondsPerEpoch: h.secondsPerEpoch,
+    kernels: h.kernels ?? null,
     epochsRun: h.epochsRun,
     bestEpoch: h.bestEpoch,
     stoppedEarly: h.stoppedEarly,

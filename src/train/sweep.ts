@@ -53,6 +53,8 @@ export interface SweepCellMetrics {
   /** Wall-clock seconds of the training (and evaluation) of the cell. */
   trainSeconds?: number | null;
   secondsPerEpoch?: number | null;
+  /** Which kernels trained the cell's model (see `TrainHistory.kernels`); absent in older files. */
+  kernels?: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean } | null;
   epochsRun?: number | null;
   trainLoss?: number | null;
   valLoss?: number | null;
