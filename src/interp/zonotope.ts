@@ -45,6 +45,16 @@ export function zonotopeBounds(stack: ProgramStack, steps: number, box: Sequence
   let finite = true;
   for (let p = 0; p < d; p++) if (!Number.isFinite(box.lo[p]) || !Number.isFinite(box.hi[p])) finite = false;
   if (!finite || E > (options.maxSymbols ?? 4000)) return { ...intervalBounds(stack, steps, box), symbols: 0 };
+  // the plain interval pass: every node's zonotope interval is intersected with it, so these bounds
+  // are never looser than intervals, not even by a rounding (the interval rule applied to the
+  // zonotope's tighter argument ranges rounds from other centres)
+  const plain = intervalBounds(stack, steps, box);
+  const clamp = (iv: Interval, q: Interval) => {
+    for (let j = 0; j < iv.l.length; j++) {
+      if (q.l[j] > iv.l[j]) iv.l[j] = q.l[j];
+      if (q.u[j] < iv.u[j]) iv.u[j] = q.u[j];
+    }
+  };
   let used = d; // symbols in use so far
   const newZ = (k: number): Zono => ({ c: new Float64Array(k), G: new Float64Array(k * E), err: new Float64Array(k) });
   const newI = (k: number): Interval => ({ l: new Float64Array(k), u: new Float64Array(k) });
@@ -106,6 +116,7 @@ export function zonotopeBounds(stack: ProgramStack, steps: number, box: Sequence
         } else {
           const iv = newI(node.size);
           intervalRule(node, b, (q) => is[q], iv);
+          clamp(iv, plain.node(li, t, id));
           const z = newZ(node.size);
           zRule(node, b, zs, is, z);
           tighten(z, iv);
@@ -125,6 +136,7 @@ export function zonotopeBounds(stack: ProgramStack, steps: number, box: Sequence
           iv.l[j] = oi.l[j] + ai.l[j] - 2 * EPS * Math.abs(oi.l[j] + ai.l[j]) - Number.MIN_VALUE;
           iv.u[j] = oi.u[j] + ai.u[j] + 2 * EPS * Math.abs(oi.u[j] + ai.u[j]) + Number.MIN_VALUE;
         }
+        clamp(iv, plain.layerOutput(li, t));
         tighten(z, iv);
         oz = z;
         oi = iv;
