@@ -6,9 +6,10 @@
  * - {@link ModelPredictor}: any trained iclrnn {@link SequenceModel} with its min-max scalers. One
  *   period is one model call on `steps` identical rows built from (state, input). Reverse mode
  *   chains the output scaler, the model's input gradient (which folds the `[x, offset - x]`
- *   augmentation of the input-convex families) and the input scaler. Forward mode runs the
- *   {@link TangentEngine}: the values and the derivatives along every state and input direction in
- *   one pass (RNN, LSTM, ICRNN, ICLSTM, ICLRNN; not LRNN).
+ *   augmentation of the input-convex families) and the input scaler. Forward mode carries the
+ *   values and the derivatives along every state and input direction in one pass: the hand-fused
+ *   {@link TangentEngine} for RNN, LSTM, ICRNN, ICLSTM and ICLRNN stacks, the generic program
+ *   interpreter (`nn/program-stack.ts`) for every other family (LRNN, GRU) and multi-block model.
  * - {@link OdePredictor}: a first-principles ODE integrated by explicit Euler (as the reference), with
  *   the discrete adjoint and the forward sensitivities of the Euler recursion (exact derivatives of
  *   the discretised prediction).

@@ -7,23 +7,16 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { intervalBounds, sequenceBox } from '../../src/interp/bounds.ts';
 import { zonotopeBounds } from '../../src/interp/zonotope.ts';
-import type { ProgramStack } from '../../src/interp/bind.ts';
 import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { attack, checkInside, randomModel, randomProgram, stackOfModel } from './programs.ts';
+import { attack, checkInside, randomModel, randomProgramCase, stackOfModel } from './programs.ts';
 
 test('zonotope bounds contain every node of random programs at sampled and attacked inputs, inside the intervals (fast-check)', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 2, noNaN: true }), (seed, steps, radius) => {
-      const rng = new Rng(seed);
-      const augmented = rng.uniform() < 0.5, n = 1 + rng.int(3);
-      const { program, params } = randomProgram(rng, { nin: augmented ? 2 * n : n });
-      const stack: ProgramStack = { inputSize: n, augmentation: augmented ? Array.from({ length: n }, () => 1) : null, layers: [{ program, params }] };
-      const d = steps * n;
-      const center = Float64Array.from({ length: d }, () => 2 * rng.uniform() - 1);
-      const box = sequenceBox(center, radius);
+      const { rng, stack, program, d, box } = randomProgramCase(seed, steps, radius);
       const z = zonotopeBounds(stack, steps, box), iv = intervalBounds(stack, steps, box);
       assert.ok(z.symbols > 0);
       for (let i = 0; i < z.outputs.l.length; i++) {

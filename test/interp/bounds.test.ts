@@ -5,23 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { intervalBounds, sequenceBox } from '../../src/interp/bounds.ts';
-import type { ProgramStack } from '../../src/interp/bind.ts';
 import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
 import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { attack, checkInside, randomModel, randomProgram, stackOfModel } from './programs.ts';
+import { attack, checkInside, randomModel, randomProgramCase, stackOfModel } from './programs.ts';
 
 test('interval bounds contain every node of random programs at sampled inputs and at attacked inputs (fast-check)', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 2, noNaN: true }), (seed, steps, radius) => {
-      const rng = new Rng(seed);
-      const augmented = rng.uniform() < 0.5, n = 1 + rng.int(3);
-      const { program, params } = randomProgram(rng, { nin: augmented ? 2 * n : n });
-      const stack: ProgramStack = { inputSize: n, augmentation: augmented ? Array.from({ length: n }, () => 1) : null, layers: [{ program, params }] };
-      const d = steps * n;
-      const center = Float64Array.from({ length: d }, () => 2 * rng.uniform() - 1);
-      const box = sequenceBox(center, radius);
+      const { rng, stack, program, d, box } = randomProgramCase(seed, steps, radius);
       const bounds = intervalBounds(stack, steps, box);
       for (let s = 0; s < 8; s++) {
         const x = Float64Array.from({ length: d }, (_, p) => (s === 0 ? box.lo[p] : s === 1 ? box.hi[p] : Math.min(box.hi[p], box.lo[p] + (box.hi[p] - box.lo[p]) * rng.uniform())));

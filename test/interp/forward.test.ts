@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ForwardEngine, sequenceJacobian } from '../../src/interp/forward.ts';
 import type { ProgramStack } from '../../src/interp/bind.ts';
 import { TangentEngine } from '../../src/control/predictors.ts';
-import { buildModel, MODEL_KINDS, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
+import { MODEL_KINDS, type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { denseProgram, randomParams, stackOfModel, randomModel as randomFamilyModel } from './programs.ts';

@@ -10,7 +10,7 @@ import { sequenceBox, type SequenceBox } from '../../src/interp/bounds.ts';
 import type { ProgramStack } from '../../src/interp/bind.ts';
 import { productBound } from '../../src/certify/product.ts';
 import { boxAround, propagateModel } from '../../src/certify/propagate.ts';
-import { buildModel, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
+import { type BuiltinModelKind } from '../../src/nn/models.ts';
 import type { SequenceModel } from '../../src/nn/model.ts';
 import { programOf } from '../../src/graph/registry.ts';
 import { Rng } from '../../src/core/rng.ts';

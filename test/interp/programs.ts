@@ -9,7 +9,7 @@ import type { SequenceModel } from '../../src/nn/model.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { buildModel, isInputConvexKind, type BuiltinModelKind } from '../../src/nn/models.ts';
 import assert from 'node:assert/strict';
-import type { StackBounds } from '../../src/interp/bounds.ts';
+import { sequenceBox, type StackBounds } from '../../src/interp/bounds.ts';
 import { ForwardEngine, sequenceJacobian } from '../../src/interp/forward.ts';
 import { programStack } from '../../src/nn/program-stack.ts';
 import { programOf } from '../../src/graph/registry.ts';
@@ -254,4 +254,19 @@ export function randomModel(kind: BuiltinModelKind, seed: number, form?: 'blocks
   const convex = isInputConvexKind(kind), scale = o.scale ?? 0.6;
   for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = convex && p.name !== 'bias' ? 0.5 * rng.uniform() : scale * rng.normal();
   return m;
+}
+
+/**
+ * One case of the bound-soundness properties: a random program (half the time on an augmented
+ * input) as a one-layer stack, and the box of radius `radius` around a random centre in [-1, 1].
+ * Returns the generator too, so the property draws its sample points from the same stream.
+ */
+export function randomProgramCase(seed: number, steps: number, radius: number) {
+  const rng = new Rng(seed);
+  const augmented = rng.uniform() < 0.5, n = 1 + rng.int(3);
+  const { program, params } = randomProgram(rng, { nin: augmented ? 2 * n : n });
+  const stack: ProgramStack = { inputSize: n, augmentation: augmented ? Array.from({ length: n }, () => 1) : null, layers: [{ program, params }] };
+  const d = steps * n;
+  const center = Float64Array.from({ length: d }, () => 2 * rng.uniform() - 1);
+  return { rng, stack, program, d, box: sequenceBox(center, radius) };
 }
