@@ -11,17 +11,13 @@
  */
 import type { CellConfig, RecurrentCell } from './cell.ts';
 import { Dense, type DenseConfig } from './dense.ts';
-import { IclstmCell } from './iclstm-cell.ts';
-import { IcrnnCell } from './icrnn-cell.ts';
-import { LipschitzCell } from './lipschitz-cell.ts';
-import { LstmCell } from './lstm-cell.ts';
+import { cellConstructor } from './cell-registry.ts';
+import type { BuiltinModelKind } from './model-kinds.ts';
 import type { Parameter } from './parameter.ts';
-import { SimpleCell } from './simple-cell.ts';
-import { ProgramCell } from './program-cell.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The model families iclrnn builds. `custom` is any other stack (e.g. an imported Keras model). */
-export type ModelKind = 'rnn' | 'lstm' | 'lrnn' | 'icrnn' | 'iclstm' | 'iclrnn' | 'gru' | 'custom';
+export type ModelKind = BuiltinModelKind | 'custom';
 
 /** Architecture of a model (serialisable; weights travel separately). */
 export interface ModelSpec {
@@ -88,22 +84,9 @@ function isInterleaved(order: LayerRef[]): boolean {
 
 /** Builds a cell from its config. */
 export function createCell(c: CellConfig): RecurrentCell {
-  switch (c.type) {
-    case 'simple':
-      return new SimpleCell(c.inputSize, c.units, c.activation, c.constraints);
-    case 'lstm':
-      return new LstmCell(c.inputSize, c.units, c.constraints);
-    case 'lipschitz':
-      return new LipschitzCell(c.inputSize, c.units, { eps: c.eps, gamma: c.gamma, beta: c.beta, alpha: c.alpha }, c.constraints);
-    case 'icrnn':
-      return new IcrnnCell(c.inputSize, c.units, c.constraints);
-    case 'iclstm':
-      return new IclstmCell(c.inputSize, c.units, c.constraints);
-    case 'gru':
-      return new ProgramCell(c);
-    default:
-      throw new ValidationError(`unknown cell type '${(c as { type: string }).type}'`);
-  }
+  const create = cellConstructor(c.type);
+  if (!create) throw new ValidationError(`unknown cell type '${(c as { type: string }).type}'`);
+  return create(c);
 }
 
 /** Buffers of one step of the evaluation order (time-major rows). */

@@ -2,20 +2,16 @@
  * Builders for the seven model families (the six of the reference plus the Keras GRU), with the reference's architectures, constraints and
  * initialisers (REFERENCE.md section 3).
  */
-import { orthogonal } from '../core/linalg.ts';
 import { Rng } from '../core/rng.ts';
 import type { CellConfig } from './cell.ts';
 import type { ConstraintConfig, SpectralMode } from './constraints.ts';
 import type { DenseConfig } from './dense.ts';
 import { SequenceModel, type ModelKind, type ModelSpec } from './model.ts';
-import type { Parameter } from './parameter.ts';
-import { ProgramCell } from './program-cell.ts';
+import { MODEL_KINDS, MODEL_KIND_TABLE, modelKindInfo, type BuiltinModelKind, type KindConstraints } from './model-kinds.ts';
+import { initializeParameter, ProgramCell } from './program-cell.ts';
 import { ValidationError } from '../core/errors.ts';
 
-/** The built-in families. */
-export const MODEL_KINDS = ['rnn', 'lstm', 'lrnn', 'icrnn', 'iclstm', 'iclrnn', 'gru'] as const;
-/** A built-in model family: one of {@link MODEL_KINDS}. */
-export type BuiltinModelKind = (typeof MODEL_KINDS)[number];
+export { MODEL_KINDS, type BuiltinModelKind } from './model-kinds.ts';
 
 /**
  * True for the families whose outputs are convex in the inputs by construction.
@@ -27,7 +23,7 @@ export type BuiltinModelKind = (typeof MODEL_KINDS)[number];
  * ```
  */
 export function isInputConvexKind(kind: ModelKind): boolean {
-  return kind === 'icrnn' || kind === 'iclstm' || kind === 'iclrnn';
+  return modelKindInfo(kind)?.inputConvex ?? false;
 }
 
 /** Options of {@link buildModel}. */
@@ -59,7 +55,9 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
   const hidden = o.hidden ?? 64, layers = o.layers ?? 2;
   if (!Number.isInteger(hidden) || hidden < 1) throw new ValidationError(`hidden must be a positive integer, got ${hidden}`);
   if (!Number.isInteger(layers) || layers < 1) throw new ValidationError(`layers must be a positive integer, got ${layers}`);
-  const convex = isInputConvexKind(kind);
+  const info = modelKindInfo(kind);
+  if (!info) throw new ValidationError(`unknown model kind '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
+  const convex = info.inputConvex;
   const na = convex ? 2 * o.inputSize : o.inputSize;
   const nonNeg: ConstraintConfig = { type: 'nonNegative' };
   const spectral: ConstraintConfig = {
@@ -71,71 +69,20 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
     iterations: o.spectral?.iterations ?? 10,
     tolerance: o.spectral?.tolerance ?? 1e-3,
   };
+  const k: KindConstraints = { nonNeg, spectral };
   const cells: CellConfig[] = [];
   let size = na;
   for (let l = 0; l < layers; l++) {
-    switch (kind) {
-      case 'rnn':
-        cells.push({ type: 'simple', inputSize: size, units: hidden, activation: 'tanh' });
-        break;
-      case 'lstm':
-        cells.push({ type: 'lstm', inputSize: size, units: hidden });
-        break;
-      case 'lrnn':
-        cells.push({
-          type: 'lipschitz', inputSize: size, units: hidden,
-          eps: o.lipschitz?.eps ?? 0.01, gamma: o.lipschitz?.gamma ?? 0.01, beta: o.lipschitz?.beta ?? 0.8, alpha: o.lipschitz?.alpha ?? 1,
-        });
-        break;
-      case 'icrnn':
-        cells.push({
-          type: 'icrnn', inputSize: size, units: hidden,
-          constraints: { kernel: nonNeg, recurrentKernel: nonNeg, D1: nonNeg, D2: nonNeg, D3: nonNeg, V: nonNeg },
-        });
-        break;
-      case 'iclstm':
-        cells.push({
-          type: 'iclstm', inputSize: size, units: hidden,
-          constraints: { kernel: nonNeg, recurrentKernel: nonNeg, kernelScale: nonNeg, recurrentScale: nonNeg },
-        });
-        break;
-      case 'iclrnn':
-        cells.push({ type: 'simple', inputSize: size, units: hidden, activation: 'relu', constraints: { kernel: spectral, recurrentKernel: spectral } });
-        break;
-      case 'gru':
-        cells.push({ type: 'gru', inputSize: size, units: hidden });
-        break;
-      default:
-        throw new ValidationError(`unknown model kind '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
-    }
+    cells.push(info.cell(size, hidden, o, k));
     size = hidden;
   }
-  let head: DenseConfig[];
-  switch (kind) {
-    case 'icrnn':
-      head = [{ inputSize: size, units: o.outputSize, activation: 'relu', constraints: { kernel: nonNeg } }];
-      break;
-    case 'iclrnn':
-      head = [{ inputSize: size, units: o.outputSize, activation: 'relu', constraints: { kernel: spectral } }];
-      break;
-    case 'iclstm':
-      head = [
-        { inputSize: size, units: na, activation: 'relu', residual: true, constraints: { kernel: nonNeg } },
-        { inputSize: na, units: o.outputSize, activation: 'relu', constraints: { kernel: nonNeg } },
-      ];
-      break;
-    default:
-      head = [{ inputSize: size, units: o.outputSize, activation: 'linear' }];
-  }
+  let head: DenseConfig[] = info.head(size, na, o.outputSize, k);
   let layout: string[] | undefined;
-  if (kind === 'iclstm' && o.iclstmForm === 'blocks') {
-    // every block reads the model input plus the previous block's residual dense output (2n wide)
-    for (const c of cells) c.inputSize = na;
-    head = cells.map((): DenseConfig => ({ inputSize: hidden, units: na, activation: 'relu', residual: true, constraints: { kernel: nonNeg } }));
-    head.push({ inputSize: na, units: o.outputSize, activation: 'linear', constraints: { kernel: nonNeg } });
-    layout = [...cells.flatMap((_, i) => [`cells.${i}`, `head.${i}`]), `head.${cells.length}`];
-  } else if (o.iclstmForm !== undefined && o.iclstmForm !== 'stacked' && kind === 'iclstm') {
-    throw new ValidationError(`iclstmForm must be 'stacked' or 'blocks', got ${JSON.stringify(o.iclstmForm)}`);
+  // an alternative form of the kind (the multi-block ICLSTM); the default form is 'stacked'
+  if (info.forms && o.iclstmForm !== undefined && o.iclstmForm !== 'stacked') {
+    const form = Object.hasOwn(info.forms, o.iclstmForm) ? info.forms[o.iclstmForm] : undefined;
+    if (!form) throw new ValidationError(`iclstmForm must be ${['stacked', ...Object.keys(info.forms)].map((n) => `'${n}'`).join(' or ')}, got ${JSON.stringify(o.iclstmForm)}`);
+    ({ head, layout } = form.build(cells, hidden, na, o.outputSize, k));
   }
   const off = o.augmentationOffset ?? 1;
   return {
@@ -150,22 +97,8 @@ export function modelSpec(kind: BuiltinModelKind, o: BuildOptions): ModelSpec {
 
 /** The published multi-block ICLSTM (see {@link BuildOptions.iclstmForm}), built and initialised. */
 export function buildMultiBlockIclstm(o: Omit<BuildOptions, 'iclstmForm'>): SequenceModel {
-  return buildModel('iclstm', { ...o, iclstmForm: 'blocks' });
-}
-
-function fillNormal(p: Parameter, rng: Rng, std: number): void {
-  for (let i = 0; i < p.value.length; i++) p.value[i] = std * rng.normal();
-}
-
-function fillGlorotUniform(p: Parameter, rng: Rng, fanIn = p.rows, fanOut = p.cols): void {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  for (let i = 0; i < p.value.length; i++) p.value[i] = rng.uniformIn(-limit, limit);
-}
-
-function fillOrthogonal(p: Parameter, rng: Rng, gain: number, blocks = 1): void {
-  // Keras' LSTM recurrent initialiser is one orthogonal [u x 4u] matrix.
-  void blocks;
-  p.value.set(orthogonal(p.rows, p.cols, rng, gain));
+  const kind = MODEL_KINDS.find((k) => MODEL_KIND_TABLE[k].forms?.blocks)!;
+  return buildModel(kind, { ...o, iclstmForm: 'blocks' });
 }
 
 /**
@@ -184,39 +117,23 @@ function fillOrthogonal(p: Parameter, rng: Rng, gain: number, blocks = 1): void 
 export function buildModel(kind: BuiltinModelKind, o: BuildOptions): SequenceModel {
   const model = new SequenceModel(modelSpec(kind, o));
   const rng = new Rng(o.seed ?? 0);
+  const info = modelKindInfo(kind)!; // modelSpec checked the kind
   for (const cell of model.cells) {
     if (cell instanceof ProgramCell) {
       // families defined only as programs carry their initialisers (Keras defaults for the GRU)
       cell.initialize(rng);
       continue;
     }
+    if (!info.init) throw new ValidationError(`model kind '${kind}' declares no initialisers for its hand-written cell '${cell.config().type}'`);
     for (const p of cell.params) {
-      const recurrent = p.rows === cell.units && p.name !== 'kernel' && p.rows === p.cols;
-      switch (kind) {
-        case 'rnn':
-        case 'lstm':
-          if (p.name === 'kernel') fillGlorotUniform(p, rng);
-          else if (p.name === 'recurrentKernel') fillOrthogonal(p, rng, 1);
-          else if (p.name === 'bias') {
-            p.value.fill(0);
-            if (kind === 'lstm') p.value.fill(1, cell.units, 2 * cell.units);
-          }
-          break;
-        case 'lrnn':
-          if (p.name === 'kernel') fillGlorotUniform(p, rng);
-          else if (p.name === 'B' || p.name === 'C') fillNormal(p, rng, 1 / Math.sqrt(cell.units));
-          else p.value.fill(0);
-          break;
-        default:
-          if (p.name === 'bias') p.value.fill(0);
-          else if (p.name === 'kernelScale' || p.name === 'recurrentScale') p.value.fill(1);
-          else if (recurrent) fillOrthogonal(p, rng, 0.1);
-          else fillNormal(p, rng, 0.01);
-      }
+      const rule = info.init(p, cell.units);
+      if (!rule) continue;
+      initializeParameter(p, rule.init, rng);
+      if (rule.fill) p.value.fill(rule.fill.value, rule.fill.from, rule.fill.to);
     }
   }
   for (const d of model.head) {
-    fillGlorotUniform(d.kernel, rng);
+    initializeParameter(d.kernel, { type: 'glorotUniform' }, rng);
     d.bias.value.fill(0);
   }
   model.applyConstraints();
