@@ -110,3 +110,6 @@ export { saveModel, loadModel } from './io/model-file.ts';
 export { importKeras, kerasScalersFromPickles, type KerasImportOptions, type KerasImportResult, type KerasFormat, type KerasScalers } from './io/keras.ts';
 export { readPickledMinMaxScaler, type PickledMinMaxScaler } from './io/pickle.ts';
 export { loadEnergyDataset, loadSolarDataset, loadTimeSeries, type TimeSeriesFileOptions } from './io/datasets.ts';
+// Data-parallel training threads (Node worker_threads) for `fitModel({ threads })` / `train`.
+export { nodeTrainingThreads } from './train/distributed/training-threads.ts';
+export type { TrainingThreads } from './train/data-parallel.ts';

@@ -156,7 +156,7 @@ export function fmt(x: number | null | undefined, digits = 3): string {
 }
 
 /** 'wasm f32 SIMD+FMA', 'wasm f64 SIMD', 'js f64': which kernels trained a model. */
-export function kernelLabel(k: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean } | undefined): string {
+export function kernelLabel(k: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean; threads?: number } | undefined): string {
   if (!k) return 'js f64';
-  return k.backend === 'js' ? 'js f64' : `wasm ${k.precision} SIMD${k.fma ? '+FMA' : ''}`;
+  return k.backend === 'js' ? 'js f64' : `wasm ${k.precision} SIMD${k.fma ? '+FMA' : ''}${k.threads && k.threads > 1 ? `, ${k.threads} threads` : ''}`;
 }

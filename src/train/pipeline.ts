@@ -147,6 +147,8 @@ export interface FitOptions extends Omit<BuildOptions, 'inputSize' | 'outputSize
   precision?: TrainOptions['precision'];
   /** false: train with the plain-JavaScript f64 kernels (see `TrainOptions.wasm`). */
   wasm?: boolean;
+  /** Data-parallel threads of the wasm path (see `TrainOptions.threads`). */
+  threads?: TrainOptions['threads'];
 }
 
 /** What {@link fitModel} returns: the trained model with its scalers, the prepared data, the training history and the scaled test MSE. */
@@ -211,6 +213,7 @@ function setUpFit(dataset: SequenceDataset, o: FitOptions): { data: PreparedData
     signal: o.signal,
     precision: o.precision,
     wasm: o.wasm,
+    threads: o.threads,
   };
   return { data, model, trainOptions };
 }

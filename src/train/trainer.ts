@@ -8,6 +8,7 @@ import type { SequenceModel } from '../nn/model.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
 import { WasmTrainer } from './wasm-trainer.ts';
+import { DataParallelGradients, type TrainingThreads } from './data-parallel.ts';
 
 /** Scaled sequences, batch-major: `inputs[(i * steps + t) * inputSize + f]`. */
 export interface TrainingData {
@@ -57,6 +58,13 @@ export interface TrainOptions {
   precision?: 'f32' | 'f64';
   /** false: always train with the plain-JavaScript f64 kernels (default true: wasm where it applies). */
   wasm?: boolean;
+  /**
+   * Data-parallel training of the wasm path on `threads.count` threads (the caller's included;
+   * default one). Same count, same seed, same data: bit-identical models; a different count sums
+   * the gradients in another order. Ignored on the plain-JS path (`history.kernels` says how many
+   * threads ran). Node: `nodeTrainingThreads(n)`.
+   */
+  threads?: TrainingThreads;
 }
 
 /** What training returns: losses per epoch, epochs run, seconds per epoch and whether it stopped early. */
@@ -77,7 +85,7 @@ export interface TrainHistory {
    * without relaxed-SIMD FMA) or the plain-JavaScript f64 kernels (`js`). Absent in histories
    * recorded before the wasm path existed.
    */
-  kernels?: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean };
+  kernels?: { backend: 'wasm' | 'js'; precision: 'f32' | 'f64'; fma: boolean; threads?: number };
 }
 
 function checkData(d: TrainingData, model: SequenceModel, what: string): void {
@@ -181,97 +189,109 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
   const steps = data.steps, nin = model.inputSize, nout = model.outputSize;
   const bs = Math.min(batchSize, data.count);
   const xb = new Float64Array(bs * steps * nin), yb = new Float64Array(bs * steps * nout), dy = new Float64Array(bs * steps * nout);
-  const order = new Int32Array(data.count).map((_, i) => i);
+  const threads = options.threads ?? null;
+  if (threads && !(Number.isInteger(threads.count) && threads.count >= 1)) throw new ValidationError(`threads must be a positive integer, got ${threads.count}`, { variable: 'threads' });
   const params = model.parameters();
   // The wasm-resident path (see TrainOptions.precision); null: the plain-JS f64 path below.
   const fast = options.wasm === false ? null : WasmTrainer.create(model, { precision: options.precision ?? 'f32', batchCapacity: bs, steps, optimizer: optimizer.config() });
-  const history: TrainHistory = {
-    trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false,
-    kernels: fast ? { backend: 'wasm', precision: fast.precision, fma: fast.fma } : { backend: 'js', precision: 'f64', fma: false },
-  };
-  let best = Infinity, bestWeights: Float64Array[] | null = null, sinceBest = 0;
-  // Weights after the last sound epoch, restored when training diverges.
-  const sound = divergence ? params.map((p) => Float64Array.from(p.value)) : null;
-  let initialLoss = NaN;
-  const t0 = now();
-  const diverge = (epoch: number, loss: number, reason: string): TrainHistory | null => {
-    history.diverged = { epoch, loss, initialLoss, reason };
-    if (sound) params.forEach((p, i) => p.value.set(sound[i]));
-    if (divergence!.action === 'throw') throw new TrainingDivergedError(history.diverged, history);
-    return history;
-  };
-  training: for (let epoch = 0; epoch < options.epochs; epoch++) {
-    const te = now();
-    if (options.shuffle ?? true) rng.shuffle(order);
-    let sum = 0;
-    for (let from = 0; from < data.count; from += bs) {
-      if (options.signal?.aborted) {
-        history.interrupted = true;
-        if (sound) params.forEach((p, i) => p.value.set(sound[i]));
-        break training;
-      }
-      const to = Math.min(data.count, from + bs), b = to - from, n = b * steps * nout;
-      let batchSum = 0;
-      if (fast) batchSum = fast.step(data, order, from, to); // forward, backward, Adam and constraints in wasm
-      else {
-        gatherTimeMajor(data.inputs, steps, nin, order, from, to, xb);
-        gatherTimeMajor(data.targets, steps, nout, order, from, to, yb);
-        model.zeroGrad();
-        const y = model.forwardTimeMajor(xb, b, steps);
-        for (let i = 0; i < n; i++) {
-          const e = y[i] - yb[i];
-          batchSum += e * e;
-          dy[i] = (2 * e) / n;
+  // Data-parallel threads share each minibatch of the wasm path (see data-parallel.ts).
+  const parallel = fast && threads && threads.count > 1 ? new DataParallelGradients(fast, model, data, bs, optimizer.config(), threads) : null;
+  try {
+    const order = parallel ? parallel.order : new Int32Array(data.count).map((_, i) => i);
+    const history: TrainHistory = {
+      trainLoss: [], valLoss: [], epochsRun: 0, stoppedEarly: false, bestEpoch: -1, secondsPerEpoch: 0, optimizer: optimizer.config(), diverged: null, interrupted: false,
+      kernels: fast ? { backend: 'wasm', precision: fast.precision, fma: fast.fma, ...(parallel ? { threads: parallel.threads } : {}) } : { backend: 'js', precision: 'f64', fma: false },
+    };
+    let best = Infinity, bestWeights: Float64Array[] | null = null, sinceBest = 0;
+    // Weights after the last sound epoch, restored when training diverges.
+    const sound = divergence ? params.map((p) => Float64Array.from(p.value)) : null;
+    let initialLoss = NaN;
+    const t0 = now();
+    const diverge = (epoch: number, loss: number, reason: string): TrainHistory | null => {
+      history.diverged = { epoch, loss, initialLoss, reason };
+      if (sound) params.forEach((p, i) => p.value.set(sound[i]));
+      if (divergence!.action === 'throw') throw new TrainingDivergedError(history.diverged, history);
+      return history;
+    };
+    training: for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const te = now();
+      if (options.shuffle ?? true) rng.shuffle(order);
+      let sum = 0;
+      for (let from = 0; from < data.count; from += bs) {
+        if (options.signal?.aborted) {
+          history.interrupted = true;
+          if (sound) params.forEach((p, i) => p.value.set(sound[i]));
+          break training;
         }
+        const to = Math.min(data.count, from + bs), b = to - from, n = b * steps * nout;
+        let batchSum = 0;
+        if (parallel) {
+          batchSum = parallel.gradientsOf(from, to); // slices on every thread, summed in thread order
+          fast!.update();
+          parallel.publishWeights();
+        } else if (fast) batchSum = fast.step(data, order, from, to); // forward, backward, Adam and constraints in wasm
+        else {
+          gatherTimeMajor(data.inputs, steps, nin, order, from, to, xb);
+          gatherTimeMajor(data.targets, steps, nout, order, from, to, yb);
+          model.zeroGrad();
+          const y = model.forwardTimeMajor(xb, b, steps);
+          for (let i = 0; i < n; i++) {
+            const e = y[i] - yb[i];
+            batchSum += e * e;
+            dy[i] = (2 * e) / n;
+          }
+        }
+        if (Number.isNaN(initialLoss)) initialLoss = batchSum / n; // the untrained model's loss on the first batch
+        if (divergence && !Number.isFinite(batchSum)) {
+          diverge(epoch + 1, batchSum / n, `the loss became ${batchSum / n} in epoch ${epoch + 1}`);
+          break training;
+        }
+        sum += batchSum;
+        if (!fast) {
+          model.backwardTimeMajor(dy.subarray(0, n), false);
+          optimizer.step(params);
+          model.applyConstraints();
+        }
+        yield;
       }
-      if (Number.isNaN(initialLoss)) initialLoss = batchSum / n; // the untrained model's loss on the first batch
-      if (divergence && !Number.isFinite(batchSum)) {
-        diverge(epoch + 1, batchSum / n, `the loss became ${batchSum / n} in epoch ${epoch + 1}`);
-        break training;
+      fast?.pullWeights();
+      const trainLoss = sum / (data.count * steps * nout);
+      if (!Number.isFinite(trainLoss) && !divergence) throw new TrainingDivergedError({ epoch: epoch + 1, loss: trainLoss, initialLoss, reason: `the loss became ${trainLoss}` }, history);
+      if (divergence && trainLoss > divergence.factor * Math.max(initialLoss, Number.MIN_VALUE)) {
+        diverge(epoch + 1, trainLoss, `the training loss ${trainLoss.toPrecision(3)} of epoch ${epoch + 1} is ${(trainLoss / initialLoss).toPrecision(2)} times the untrained model's ${initialLoss.toPrecision(3)}`);
+        break;
       }
-      sum += batchSum;
-      if (!fast) {
-        model.backwardTimeMajor(dy.subarray(0, n), false);
-        optimizer.step(params);
-        model.applyConstraints();
+      const valLoss = validation ? (fast && validation.steps === fast.steps ? fast.evaluate(validation) : evaluateMse(model, validation)) : null;
+      if (divergence && valLoss !== null && !Number.isFinite(valLoss)) {
+        diverge(epoch + 1, valLoss, `the validation loss became ${valLoss} in epoch ${epoch + 1}`);
+        break;
       }
-      yield;
+      if (sound) params.forEach((p, i) => sound[i].set(p.value));
+      history.trainLoss.push(trainLoss);
+      if (valLoss !== null) history.valLoss.push(valLoss);
+      history.epochsRun = epoch + 1;
+      const monitored = valLoss ?? trainLoss;
+      if (monitored < best - (options.earlyStopping?.minDelta ?? 0)) {
+        best = monitored;
+        history.bestEpoch = epoch + 1;
+        sinceBest = 0;
+        if (options.earlyStopping) bestWeights = params.map((p) => Float64Array.from(p.value));
+      } else sinceBest++;
+      const info: EpochInfo = { epoch: epoch + 1, epochs: options.epochs, trainLoss, valLoss, seconds: now() - te };
+      const go = options.onEpoch?.(info);
+      if (options.earlyStopping && sinceBest >= options.earlyStopping.patience) {
+        history.stoppedEarly = true;
+        break;
+      }
+      if (go === false) break;
     }
-    fast?.pullWeights();
-    const trainLoss = sum / (data.count * steps * nout);
-    if (!Number.isFinite(trainLoss) && !divergence) throw new TrainingDivergedError({ epoch: epoch + 1, loss: trainLoss, initialLoss, reason: `the loss became ${trainLoss}` }, history);
-    if (divergence && trainLoss > divergence.factor * Math.max(initialLoss, Number.MIN_VALUE)) {
-      diverge(epoch + 1, trainLoss, `the training loss ${trainLoss.toPrecision(3)} of epoch ${epoch + 1} is ${(trainLoss / initialLoss).toPrecision(2)} times the untrained model's ${initialLoss.toPrecision(3)}`);
-      break;
-    }
-    const valLoss = validation ? (fast && validation.steps === fast.steps ? fast.evaluate(validation) : evaluateMse(model, validation)) : null;
-    if (divergence && valLoss !== null && !Number.isFinite(valLoss)) {
-      diverge(epoch + 1, valLoss, `the validation loss became ${valLoss} in epoch ${epoch + 1}`);
-      break;
-    }
-    if (sound) params.forEach((p, i) => sound[i].set(p.value));
-    history.trainLoss.push(trainLoss);
-    if (valLoss !== null) history.valLoss.push(valLoss);
-    history.epochsRun = epoch + 1;
-    const monitored = valLoss ?? trainLoss;
-    if (monitored < best - (options.earlyStopping?.minDelta ?? 0)) {
-      best = monitored;
-      history.bestEpoch = epoch + 1;
-      sinceBest = 0;
-      if (options.earlyStopping) bestWeights = params.map((p) => Float64Array.from(p.value));
-    } else sinceBest++;
-    const info: EpochInfo = { epoch: epoch + 1, epochs: options.epochs, trainLoss, valLoss, seconds: now() - te };
-    const go = options.onEpoch?.(info);
-    if (options.earlyStopping && sinceBest >= options.earlyStopping.patience) {
-      history.stoppedEarly = true;
-      break;
-    }
-    if (go === false) break;
+    if (bestWeights && history.stoppedEarly) params.forEach((p, i) => p.value.set(bestWeights![i]));
+    model.finalizeConstraints();
+    history.secondsPerEpoch = history.epochsRun > 0 ? (now() - t0) / history.epochsRun : 0;
+    return history;
+  } finally {
+    parallel?.close();
   }
-  if (bestWeights && history.stoppedEarly) params.forEach((p, i) => p.value.set(bestWeights![i]));
-  model.finalizeConstraints();
-  history.secondsPerEpoch = history.epochsRun > 0 ? (now() - t0) / history.epochsRun : 0;
-  return history;
 }
 
 /** What {@link TrainingDivergedError} and `TrainHistory.diverged` report. */

@@ -296,7 +296,7 @@ export class WasmTrainer {
    * Zeroes the gradients, runs the minibatch idx[from..to) forward and backward (MSE loss, as the
    * JS trainer) and returns the sum of squared errors. Gradients stay in the arena ({@link gradients}).
    */
-  computeGradients(data: Sequences, idx: ArrayLike<number>, from: number, to: number): number {
+  computeGradients(data: Sequences, idx: ArrayLike<number>, from: number, to: number, valuesInLoss?: number): number {
     const b = this.checkBatch(data, from, to);
     this.lastBatch = b;
     this.k.zero(this.G.length, this.ar.ptr(this.G));
@@ -304,7 +304,8 @@ export class WasmTrainer {
     this.forward(b);
     const last = this.stages[this.stages.length - 1];
     const n = b * this.steps * this.nout;
-    const sum = this.k.mseGrad(n, this.outPtr(last, b), this.ar.ptr(this.Y), this.ar.ptr(last.dOut), n);
+    // valuesInLoss: the mean runs over a larger batch than this one (a data-parallel slice)
+    const sum = this.k.mseGrad(n, this.outPtr(last, b), this.ar.ptr(this.Y), this.ar.ptr(last.dOut), valuesInLoss ?? n);
     this.backward(b);
     return sum;
   }
@@ -312,13 +313,54 @@ export class WasmTrainer {
   /** One training step on idx[from..to): gradients, Adam, constraints. Returns the batch's sum of squared errors. */
   step(data: Sequences, idx: ArrayLike<number>, from: number, to: number): number {
     const sum = this.computeGradients(data, idx, from, to);
+    this.update();
+    return sum;
+  }
+
+  /** Outputs per step of the model. */
+  get outputSize(): number {
+    return this.nout;
+  }
+
+  /** Zeroes the gradient block (a data-parallel step whose own slice is empty). */
+  zeroGradients(): void {
+    this.k.zero(this.G.length, this.ar.ptr(this.G));
+  }
+
+  /** Elements of the weight block (= of the gradient block): the length {@link readWeights} and friends take. */
+  get blockLength(): number {
+    return this.W.length;
+  }
+
+  /** Copies the arena's weight block into `out` (same precision as the arena). */
+  readWeights(out: Float32Array | Float64Array): void {
+    out.set(this.ar.tensor(this.W));
+  }
+
+  /** Overwrites the arena's weight block with `src` (as written by {@link readWeights}). */
+  writeWeights(src: Float32Array | Float64Array): void {
+    this.ar.f.set(src, this.W.offset);
+  }
+
+  /** Copies the gradient block of the last {@link computeGradients} into `out`. */
+  readGradients(out: Float32Array | Float64Array): void {
+    out.set(this.ar.tensor(this.G));
+  }
+
+  /** Adds `src` (a gradient block of another slice of the batch) to the arena's gradients, element by element. */
+  addGradients(src: Float32Array | Float64Array): void {
+    const f = this.ar.f, o = this.G.offset, n = this.G.length;
+    for (let i = 0; i < n; i++) f[o + i] += src[i];
+  }
+
+  /** Adam on the arena's gradients, then the constraints (the second half of {@link step}). */
+  update(): void {
     const { learningRate, beta1, beta2, epsilon } = this.adamConfig;
     this.t++;
     const lr = (learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
     const ar = this.ar;
     this.k.adam(this.W.length, ar.ptr(this.W), ar.ptr(this.G), ar.ptr(this.M), ar.ptr(this.V), lr, beta1, beta2, epsilon);
     this.applyConstraints();
-    return sum;
   }
 
   /** Applies every parameter's constraint to the arena's weights (clip in wasm, others in JS). */

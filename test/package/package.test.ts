@@ -57,6 +57,7 @@ const ROOT_RUNTIME_EXPORTS = [
   'loadTimeSeries',
   'modelFromJson',
   'modelToJson',
+  'nodeTrainingThreads',
   'predictPhysical',
   'readPickledMinMaxScaler',
   'runCstrClosedLoop',
@@ -71,7 +72,7 @@ const ROOT_RUNTIME_EXPORTS = [
   'windowedDataset',
 ];
 /** Root names that need Node (file I/O); `iclrnn/browser` is the root without them. */
-const NODE_ONLY = ['importKeras', 'kerasScalersFromPickles', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'readPickledMinMaxScaler', 'saveModel'];
+const NODE_ONLY = ['importKeras', 'kerasScalersFromPickles', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'nodeTrainingThreads', 'readPickledMinMaxScaler', 'saveModel'];
 
 /** The environment of every child: dist/, not the sources (the test runner sets ICLRNN_FROM_SOURCE). */
 const env = { ...process.env, ICLRNN_FROM_SOURCE: '', NO_COLOR: '1' };

@@ -6,10 +6,13 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { DataError, ValidationError } from '../../io/errors.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
-import { MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
+import { buildModel, MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
+import { wasmTrainableReason } from '../../train/wasm-trainer.ts';
+import { createOptimizer } from '../../train/optimizers.ts';
 import { jsKernels, setKernels } from '../../core/kernels.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
 import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.ts';
+import { nodeTrainingThreads } from '../../train/distributed/training-threads.ts';
 import { skillReport, testBaselines } from '../../train/metrics.ts';
 import { loadSystem, SYSTEMS, type DataOptions, type SystemName } from '../systems.ts';
 import { emit, epochLines, fmt, nonNegative, nonNegativeInt, numberOption, onInterrupt, positive, positiveInt, progressBar, restoreTerminal, UsageError, kernelLabel } from '../util.ts';
@@ -38,6 +41,7 @@ interface TrainFlags {
   patience?: string;
   precision?: string;
   kernels?: string;
+  threads?: string;
   iclstmForm?: string;
   out?: string;
   force?: boolean;
@@ -113,7 +117,13 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   if (kernels !== 'auto' && kernels !== 'js') throw new UsageError(`--kernels must be 'auto' or 'js', got '${kernels}'`, { flag: '--kernels' });
   // plain-JS f64 everywhere: also the GEMM of the code outside the wasm training path
   if (kernels === 'js') setKernels(jsKernels);
+  const threads = numberOption('--threads', f.threads ?? '1', 1, positiveInt, 'a positive integer');
+  if (threads > 1 && kernels === 'js') throw new UsageError('--threads applies to the WebAssembly training path; remove it or drop --kernels js', { flag: '--threads' });
   const dataset = await loadSystem(dataOptions);
+  if (threads > 1) {
+    const why = wasmTrainableReason(buildModel(kind, { inputSize: dataset.inputSize, outputSize: dataset.outputSize, hidden, layers, seed }), createOptimizer({ type: optimizer }).config());
+    if (why) throw new UsageError(`--threads applies to the WebAssembly training path, which does not cover this model (${why}); remove --threads`, { flag: '--threads' });
+  }
   const bar = progressBar(epochs, `train ${kind}`);
   const lines = epochLines(`train ${kind}`, epochs);
   // Ctrl-C / SIGTERM: stop after the running minibatch (training yields to the event loop), say so.
@@ -134,6 +144,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
       signal: abort.signal,
       precision,
       wasm: kernels !== 'js',
+      threads: threads > 1 ? nodeTrainingThreads(threads) : undefined,
       ...(kind === 'iclstm' ? { iclstmForm } : {}),
       onEpoch: (i) => {
         const info = `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}`;
@@ -264,6 +275,7 @@ export function registerCore(program: Command): void {
       .option('--precision <p>', "training arithmetic of the WebAssembly kernels: 'f32' or 'f64' (certificates and MPC always compute in f64)", 'f32')
       .option('--iclstm-form <form>', "ICLSTM architecture: 'stacked' (recurrent layers, then the residual dense head) or 'blocks' (the published multi-block ICLSTM: --layers blocks of ICLSTM -> Dense + [x, -x])", 'stacked')
       .option('--kernels <k>', "'auto' (WebAssembly SIMD where the model and engine allow it) or 'js' (plain-JavaScript f64)", 'auto')
+      .option('--threads <n>', 'threads that share each minibatch of the WebAssembly training path (RNN, ICLRNN); same n and seed give bit-identical models', '1')
       .option('--out <file>', 'model file to write')
       .option('--force', 'replace --out even when it is not an iclrnn model file')
       .option('--keep-diverged', 'save the model even when training diverged (the weights of the last sound epoch; the exit status stays 2)')
