@@ -6,7 +6,18 @@
 import { Worker } from 'node:worker_threads';
 import type { GradientThreadInit, TrainingThreads } from '../data-parallel.ts';
 
-/** Threads for `TrainOptions.threads`: `count` in all, the calling thread included. */
+/**
+ * Threads for `TrainOptions.threads` / `fitModel({ threads })`: `count` in all, the calling thread
+ * included. They share each minibatch of the WebAssembly training path (RNN and ICLRNN stacks);
+ * the same count and seed give bit-identical models.
+ *
+ * @example
+ * ```js
+ * import { generateCstrDataset, fitModel, nodeTrainingThreads } from 'iclrnn';
+ * const { model, history } = fitModel(generateCstrDataset(), { kind: 'iclrnn', epochs: 5, threads: nodeTrainingThreads(2) });
+ * console.log(history.kernels); // { backend: 'wasm', precision: 'f32', fma: ..., threads: 2 }
+ * ```
+ */
 export function nodeTrainingThreads(count: number): TrainingThreads {
   return {
     count,
