@@ -62,6 +62,11 @@ export interface CellFamily<C extends FamilyConfigBase = FamilyConfigBase> {
   readonly description: string;
   /** True when the output is convex and non-decreasing in the input for every admissible weight. */
   readonly inputConvex: boolean;
+  /**
+   * The values the config's `activation` field may take, for families whose config has one (model
+   * files are checked against it); absent: the config has no activation.
+   */
+  readonly activations?: readonly string[];
   /** The step program of a config. */
   program(config: C): CellProgram;
   /** The Keras mapping, or null when Keras has no such layer. */

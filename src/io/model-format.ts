@@ -7,7 +7,9 @@
  */
 import type { ModelSpec } from '../nn/model.ts';
 import { SequenceModel } from '../nn/model.ts';
-import { isInputConvexKind, MODEL_KINDS, type BuiltinModelKind } from '../nn/models.ts';
+import { MODEL_KINDS } from '../nn/models.ts';
+import { modelKindInfo } from '../nn/model-kinds.ts';
+import { FAMILIES } from '../graph/registry.ts';
 import { MinMaxScaler, type MinMaxScalerConfig } from '../nn/scaler.ts';
 import type { ScaledModel } from '../nn/scaled-model.ts';
 import { DataError } from './errors.ts';
@@ -95,17 +97,6 @@ function checkScaler(file: string, field: string, v: unknown, width: number): Mi
 const ACTIVATIONS = new Set(['linear', 'relu', 'tanh', 'sigmoid']);
 /** Activations that keep an input-convex network convex (convex and non-decreasing). */
 const CONVEX_ACTIVATIONS = new Set(['linear', 'relu']);
-/** The recurrent cell each built-in family is made of. */
-const CELL_OF_KIND: Record<string, { type: string; activation?: string }> = {
-  rnn: { type: 'simple', activation: 'tanh' },
-  lstm: { type: 'lstm' },
-  lrnn: { type: 'lipschitz' },
-  icrnn: { type: 'icrnn' },
-  iclstm: { type: 'iclstm' },
-  iclrnn: { type: 'simple', activation: 'relu' },
-  gru: { type: 'gru' },
-};
-
 /**
  * Checks that a spec is one of the families it claims to be (a hand-edited `kind`, a foreign
  * activation in an input-convex model, a cell of another family), before any layer is built.
@@ -124,17 +115,20 @@ function checkSpecFamily(file: string, spec: Record<string, unknown>): void {
   });
   cells.forEach((c, i) => {
     if (!isObject(c)) fail(file, `spec.cells[${i}]`, 'must be an object');
-    if (c.type === 'simple' && c.activation !== 'tanh' && c.activation !== 'relu')
-      fail(file, `spec.cells[${i}].activation`, `is ${JSON.stringify(c.activation)}; a simple recurrent layer takes 'tanh' or 'relu'`);
+    const activations = typeof c.type === 'string' ? FAMILIES.get(c.type)?.activations : undefined;
+    if (activations && !activations.includes(c.activation as string))
+      fail(file, `spec.cells[${i}].activation`, `is ${JSON.stringify(c.activation)}; a ${c.type} recurrent layer takes ${activations.map((a) => `'${a}'`).join(' or ')}`);
   });
-  if (kind === 'custom') return;
-  const want = CELL_OF_KIND[kind];
+  // the recurrent cell each built-in kind is made of (absent: 'custom', any stack)
+  const info = modelKindInfo(kind);
+  if (!info) return;
+  const want = { type: info.cellType, activation: info.cellActivation };
   cells.forEach((c, i) => {
     const cell = c as Record<string, unknown>;
     if (cell.type !== want.type || (want.activation !== undefined && cell.activation !== want.activation))
       fail(file, `spec.cells[${i}]`, `is a ${String(cell.type)}${cell.activation ? ` (${String(cell.activation)})` : ''} layer, but an ${kind} is made of ${want.type}${want.activation ? ` (${want.activation})` : ''} layers; use kind 'custom' for other stacks`);
   });
-  if (isInputConvexKind(kind as BuiltinModelKind)) {
+  if (info.inputConvex) {
     head.forEach((h, i) => {
       const a = (h as Record<string, unknown>).activation as string;
       if (!CONVEX_ACTIVATIONS.has(a))

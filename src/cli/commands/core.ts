@@ -6,6 +6,8 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { DataError, ValidationError } from '../../io/errors.ts';
 import { loadModel, saveModel } from '../../io/model-file.ts';
+import type { BuildOptions } from '../../nn/models.ts';
+import { kindsWhere, MODEL_KIND_TABLE } from '../../nn/model-kinds.ts';
 import { buildModel, MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
 import { wasmTrainableReason } from '../../train/wasm-trainer.ts';
 import { createOptimizer } from '../../train/optimizers.ts';
@@ -99,10 +101,11 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   const noise = numberOption('--noise', f.noise, 0, nonNegative, 'a number >= 0');
   const seed = numberOption('--seed', f.seed, 0, Number.isInteger, 'an integer');
   const k = numberOption('--k', f.k, 1, positive, 'a positive number');
-  // The spectral constraint exists in the ICLRNN only: its flags would do nothing for another model.
-  if (kind !== 'iclrnn')
+  // The spectral constraint exists in some kinds only (the ICLRNN): its flags would do nothing for another model.
+  const spectralKinds: readonly string[] = kindsWhere((info) => info.spectral);
+  if (!spectralKinds.includes(kind))
     for (const [key, flag] of [['k', '--k'], ['spectralMode', '--spectral-mode']] as const)
-      if (cmd?.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} applies to --model iclrnn only (the spectral constraint); remove it for --model ${kind}`, { flag });
+      if (cmd?.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} applies to --model ${spectralKinds.join(', ')} only (the spectral constraint); remove it for --model ${kind}`, { flag });
   const mode = f.spectralMode ?? 'projection';
   if (mode !== 'projection' && mode !== 'reference') throw new UsageError(`--spectral-mode must be 'projection' or 'reference', got '${mode}'`);
   const optimizer = f.optimizer ?? 'adam';
@@ -110,9 +113,12 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 0, positiveInt, 'a positive integer');
   const precision = f.precision ?? 'f32';
   if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision must be 'f32' or 'f64', got '${precision}'`, { flag: '--precision' });
-  const iclstmForm = f.iclstmForm ?? 'stacked';
-  if (iclstmForm !== 'stacked' && iclstmForm !== 'blocks') throw new UsageError(`--iclstm-form must be 'stacked' or 'blocks', got '${iclstmForm}'`, { flag: '--iclstm-form' });
-  if (kind !== 'iclstm' && cmd?.getOptionValueSource('iclstmForm') === 'cli') throw new UsageError(`--iclstm-form applies to --model iclstm only; remove it for --model ${kind}`, { flag: '--iclstm-form' });
+  // Alternative architectures (the multi-block ICLSTM) exist for the kinds that declare forms.
+  const formKinds: readonly string[] = kindsWhere((info) => info.forms !== undefined);
+  const forms = ['stacked', ...new Set(formKinds.flatMap((k) => Object.keys(MODEL_KIND_TABLE[k as BuiltinModelKind].forms ?? {})))];
+  const iclstmForm = (f.iclstmForm ?? 'stacked') as NonNullable<BuildOptions['iclstmForm']>;
+  if (!forms.includes(iclstmForm)) throw new UsageError(`--iclstm-form must be ${forms.map((n) => `'${n}'`).join(' or ')}, got '${iclstmForm}'`, { flag: '--iclstm-form' });
+  if (!formKinds.includes(kind) && cmd?.getOptionValueSource('iclstmForm') === 'cli') throw new UsageError(`--iclstm-form applies to --model ${formKinds.join(', ')} only; remove it for --model ${kind}`, { flag: '--iclstm-form' });
   const kernels = f.kernels ?? 'auto';
   if (kernels !== 'auto' && kernels !== 'js') throw new UsageError(`--kernels must be 'auto' or 'js', got '${kernels}'`, { flag: '--kernels' });
   // plain-JS f64 everywhere: also the GEMM of the code outside the wasm training path
@@ -145,7 +151,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
       precision,
       wasm: kernels !== 'js',
       threads: threads > 1 ? nodeTrainingThreads(threads) : undefined,
-      ...(kind === 'iclstm' ? { iclstmForm } : {}),
+      ...(formKinds.includes(kind) ? { iclstmForm } : {}),
       onEpoch: (i) => {
         const info = `loss ${fmt(i.trainLoss)} val ${fmt(i.valLoss)}`;
         bar.update(i.epoch, { info });
@@ -184,7 +190,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     hidden,
     layers,
     parameters: result.model.parameterCount(),
-    spectralMode: kind === 'iclrnn' ? mode : null,
+    spectralMode: spectralKinds.includes(kind) ? mode : null,
     stoppedEarly: h.stoppedEarly,
     diverged: diverged !== null,
     warnings: result.warnings.map((w) => w.message),
@@ -197,7 +203,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     metadata: {
       system: dataOptions.system,
       data: { ...dataOptions },
-      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(kind === 'iclstm' ? { iclstmForm } : {}), ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
+      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(formKinds.includes(kind) ? { iclstmForm } : {}), ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
       seed,
       metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, baselineMse: result.baselineMse, skill: result.skill, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
     },

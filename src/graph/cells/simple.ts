@@ -34,6 +34,7 @@ export const simpleFamily: CellFamily<SimpleConfig> = {
   name: 'simple',
   description: 'simple RNN cell act(x K + h R + b), tanh (RNN) or ReLU (ICLRNN)',
   inputConvex: false,
+  activations: ['tanh', 'relu'],
   program: simpleProgram,
   keras: {
     layerClasses: ['SimpleRNN'],
