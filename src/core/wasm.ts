@@ -33,6 +33,10 @@ export interface WasmKernelExports {
   addInto(n: number, x: number, y: number): void;
   scale(n: number, x: number, s: number): void;
   zero(n: number, x: number): void;
+  sparseMM(rows: number, n: number, k: number, x: number, ldx: number, w: number, y: number, ldy: number, idx: number): void;
+  cellSeq(steps: number, rows: number, u: number, p: number, pStride: number, s: number, r: number, bias: number, act: number, tangent: number, idx: number): void;
+  cellSeqBack(steps: number, rows: number, u: number, s: number, dz: number, rt: number, act: number, idx: number): void;
+  tangentBiasAct(steps: number, lanes: number, cols: number, z: number, bias: number, act: number): void;
 }
 
 // (module (func (result v128) v128.const 0)): validates where SIMD is supported.

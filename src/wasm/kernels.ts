@@ -393,3 +393,206 @@ export function scale(n: i32, x: usize, s: f64): void {
 export function zero(n: i32, x: usize): void {
   memory.fill(x, 0, <usize>n * ES);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Small-batch kernels for inference and forward mode (src/nn/wasm-predictor.ts): a batch-1
+// sequence, or the value lane plus a few direction lanes of the MPC's forward-mode Jacobians. A
+// whole recurrent layer runs in one call, so a 10-step forward is a handful of JS -> wasm calls.
+
+/**
+ * Y[l, j] += sum_i X[l, i] W[i, j] for l < rows, j < n, i < k (W row-major, n columns), skipping
+ * the rows i of W whose X entries are zero in every row l (inactive ReLU units): exact, as
+ * 0 * w adds nothing for finite w. Each sum starts at 0 and is added to Y at the end (the order of
+ * the JS kernels: Y = (x K) + (h R)). `idx` is scratch for k i32 indices. Made for few rows.
+ */
+export function sparseMM(rows: i32, n: i32, k: i32, x: usize, ldx: i32, w: usize, y: usize, ldy: i32, idx: usize): void {
+  mmSkip(rows, n, k, x, ldx, w, y, ldy, idx);
+}
+
+function mmSkip(rows: i32, n: i32, k: i32, x: usize, ldx: i32, w: usize, y: usize, ldy: i32, idx: usize): void {
+  const W = LANES;
+  const rx = <usize>ldx * ES, ry = <usize>ldy * ES, rw = <usize>n * ES;
+  let cnt = 0;
+  for (let i = 0; i < k; i++) {
+    const o = <usize>i * ES;
+    for (let l = 0; l < rows; l++) {
+      if (load<T>(x + <usize>l * rx + o) != 0) {
+        store<i32>(idx + (<usize>cnt << 2), i);
+        cnt++;
+        break;
+      }
+    }
+  }
+  if (cnt == 0) return;
+  const zero = vsplat(<T>0);
+  let l = 0;
+  for (; l + 2 <= rows; l += 2) {
+    const x0 = x + <usize>l * rx, x1 = x0 + rx, y0 = y + <usize>l * ry, y1 = y0 + ry;
+    let j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      let s00 = zero, s01 = zero, s02 = zero, s03 = zero, s10 = zero, s11 = zero, s12 = zero, s13 = zero;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        const a0 = vsplat(load<T>(x0 + i * ES)), a1 = vsplat(load<T>(x1 + i * ES));
+        const pw = wj + i * rw;
+        const b0 = v128.load(pw), b1 = v128.load(pw, 16), b2 = v128.load(pw, 32), b3 = v128.load(pw, 48);
+        s00 = vmadd(a0, b0, s00); s01 = vmadd(a0, b1, s01); s02 = vmadd(a0, b2, s02); s03 = vmadd(a0, b3, s03);
+        s10 = vmadd(a1, b0, s10); s11 = vmadd(a1, b1, s11); s12 = vmadd(a1, b2, s12); s13 = vmadd(a1, b3, s13);
+      }
+      const q0 = y0 + <usize>j * ES, q1 = y1 + <usize>j * ES;
+      storeVec(q0, s00, 1); storeVec(q0 + 16, s01, 1); storeVec(q0 + 32, s02, 1); storeVec(q0 + 48, s03, 1);
+      storeVec(q1, s10, 1); storeVec(q1 + 16, s11, 1); storeVec(q1 + 32, s12, 1); storeVec(q1 + 48, s13, 1);
+    }
+    for (; j + W <= n; j += W) {
+      let s0 = zero, s1 = zero;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        const bv = v128.load(wj + i * rw);
+        s0 = vmadd(vsplat(load<T>(x0 + i * ES)), bv, s0);
+        s1 = vmadd(vsplat(load<T>(x1 + i * ES)), bv, s1);
+      }
+      storeVec(y0 + <usize>j * ES, s0, 1);
+      storeVec(y1 + <usize>j * ES, s1, 1);
+    }
+    for (; j < n; j++) {
+      let s0: T = 0, s1: T = 0;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        const bv = load<T>(wj + i * rw);
+        s0 += load<T>(x0 + i * ES) * bv;
+        s1 += load<T>(x1 + i * ES) * bv;
+      }
+      storeScalar(y0 + <usize>j * ES, s0, 1);
+      storeScalar(y1 + <usize>j * ES, s1, 1);
+    }
+  }
+  if (l < rows) {
+    const x0 = x + <usize>l * rx, y0 = y + <usize>l * ry;
+    let j = 0;
+    for (; j + 8 * W <= n; j += 8 * W) {
+      let s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        const a0 = vsplat(load<T>(x0 + i * ES));
+        const pw = wj + i * rw;
+        s0 = vmadd(a0, v128.load(pw), s0); s1 = vmadd(a0, v128.load(pw, 16), s1);
+        s2 = vmadd(a0, v128.load(pw, 32), s2); s3 = vmadd(a0, v128.load(pw, 48), s3);
+        s4 = vmadd(a0, v128.load(pw, 64), s4); s5 = vmadd(a0, v128.load(pw, 80), s5);
+        s6 = vmadd(a0, v128.load(pw, 96), s6); s7 = vmadd(a0, v128.load(pw, 112), s7);
+      }
+      const q0 = y0 + <usize>j * ES;
+      storeVec(q0, s0, 1); storeVec(q0 + 16, s1, 1); storeVec(q0 + 32, s2, 1); storeVec(q0 + 48, s3, 1);
+      storeVec(q0 + 64, s4, 1); storeVec(q0 + 80, s5, 1); storeVec(q0 + 96, s6, 1); storeVec(q0 + 112, s7, 1);
+    }
+    for (; j + W <= n; j += W) {
+      let s0 = zero;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        s0 = vmadd(vsplat(load<T>(x0 + i * ES)), v128.load(wj + i * rw), s0);
+      }
+      storeVec(y0 + <usize>j * ES, s0, 1);
+    }
+    for (; j < n; j++) {
+      let s0: T = 0;
+      const wj = w + <usize>j * ES;
+      for (let q = 0; q < cnt; q++) {
+        const i = <usize>load<i32>(idx + (<usize>q << 2));
+        s0 += load<T>(x0 + i * ES) * load<T>(wj + i * rw);
+      }
+      storeScalar(y0 + <usize>j * ES, s0, 1);
+    }
+  }
+}
+
+/**
+ * Forward mode through an activation, for `lanes` rows of `cols` (row 0 the values, rows 1.. the
+ * directional derivatives): row 0 becomes act(z0 + bias), rows 1.. are multiplied by act'(z0 + bias)
+ * (no bias: a derivative). ReLU: the derivative is 1 where z0 + bias > 0, else 0 (NaN: 0).
+ */
+function tangentActRows(lanes: i32, cols: i32, z: usize, bias: usize, act: i32): void {
+  const W = LANES;
+  const rz = <usize>cols * ES;
+  if (act == ACT_RELU) {
+    const cv = cols - (cols % W);
+    const zero = vsplat(<T>0);
+    let c = 0;
+    for (; c < cv; c += W) {
+      const o = <usize>c * ES;
+      const v = vadd(v128.load(z + o), v128.load(bias + o));
+      const m = vgt(v, zero);
+      v128.store(z + o, v128.and(v, m));
+      for (let l = 1; l < lanes; l++) {
+        const p = z + <usize>l * rz + o;
+        v128.store(p, v128.and(v128.load(p), m));
+      }
+    }
+    for (; c < cols; c++) {
+      const o = <usize>c * ES;
+      const v = load<T>(z + o) + load<T>(bias + o);
+      const on = v > 0;
+      store<T>(z + o, on ? v : <T>0);
+      if (!on) for (let l = 1; l < lanes; l++) store<T>(z + <usize>l * rz + o, 0);
+    }
+  } else if (act == ACT_TANH) {
+    for (let c = 0; c < cols; c++) {
+      const o = <usize>c * ES;
+      const h = tanhT(load<T>(z + o) + load<T>(bias + o));
+      const g = <T>1 - h * h;
+      store<T>(z + o, h);
+      for (let l = 1; l < lanes; l++) {
+        const p = z + <usize>l * rz + o;
+        store<T>(p, load<T>(p) * g);
+      }
+    }
+  } else {
+    biasAct(1, cols, z, bias, ACT_LINEAR);
+  }
+}
+
+/**
+ * A simple recurrent layer `h_t = act(p_t + h_{t-1} R + b)` over `steps` steps for `rows` rows
+ * (a batch, or forward-mode lanes when `tangent` is 1: see tangentActRows; the bias then enters
+ * row 0 only). `s` holds (steps + 1) blocks of rows x u; block t + 1 receives h_t and block 0
+ * is not read (the initial state is 0, as in the models: step 0 has no recurrent term). The input projections p_t (rows x u each, `x_t K`) are read from
+ * `p + t * pStride` (pStride 0: the same projection every step, a constant input); when they
+ * already sit in block t + 1 of s (p = block 1, pStride = rows * u) they are used in place.
+ * `idx`: scratch for u i32.
+ */
+export function cellSeq(steps: i32, rows: i32, u: i32, p: usize, pStride: i32, s: usize, r: usize, bias: usize, act: i32, tangent: i32, idx: usize): void {
+  const bu = <usize>rows * <usize>u * ES;
+  for (let t = 0; t < steps; t++) {
+    const prev = s + <usize>t * bu, next = prev + bu;
+    const src = p + <usize>t * <usize>pStride * ES;
+    if (src != next) memory.copy(next, src, bu);
+    if (t > 0) mmSkip(rows, u, u, prev, u, r, next, u, idx);
+    if (tangent) tangentActRows(rows, u, next, bias, act);
+    else biasAct(rows, u, next, bias, act);
+  }
+}
+
+/**
+ * Reverse sweep of {@link cellSeq} (tangent 0) for the pre-activation gradients: `dz` holds the
+ * gradients w.r.t. the layer's outputs h_1..h_steps on entry (steps blocks of rows x u) and
+ * dz_t = (dh_t + dz_{t+1} R^T) * act'(h_t) on return. `rt` is R transposed (u x u row-major),
+ * `s` the states of the forward call. `idx`: scratch for u i32.
+ */
+export function cellSeqBack(steps: i32, rows: i32, u: i32, s: usize, dz: usize, rt: usize, act: i32, idx: usize): void {
+  const n = rows * u;
+  const bu = <usize>n * ES;
+  for (let t = steps - 1; t >= 0; t--) {
+    const d = dz + <usize>t * bu;
+    if (t < steps - 1) mmSkip(rows, u, u, d + bu, u, rt, d, u, idx);
+    actBackward(n, s + <usize>(t + 1) * bu, d, act);
+  }
+}
+
+/** tangentActRows on each of `steps` blocks of lanes x cols (a dense layer in forward mode). */
+export function tangentBiasAct(steps: i32, lanes: i32, cols: i32, z: usize, bias: usize, act: i32): void {
+  const blk = <usize>lanes * <usize>cols * ES;
+  for (let t = 0; t < steps; t++) tangentActRows(lanes, cols, z + <usize>t * blk, bias, act);
+}
