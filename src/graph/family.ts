@@ -39,14 +39,46 @@ export interface KerasWeight {
   readonly placements: readonly KerasPlacement[];
 }
 
+/**
+ * Reads fields of a Keras layer / cell config for a family's config; the importer implements it
+ * and its errors name the file and layer.
+ */
+export interface KerasConfigReader {
+  /** The activation under `key` (`def` when absent); one of `allowed`, an error otherwise. */
+  activation(key: string, def: string, allowed: readonly string[]): string;
+  /** The finite number under `key` (`def` when absent); an error otherwise. */
+  number(key: string, def: number): number;
+}
+
 /** A family's Keras mapping. */
 export interface KerasMapping {
   /** Keras layer classes that hold this cell directly (`SimpleRNN`, `LSTM`, `GRU`). */
   readonly layerClasses: readonly string[];
   /** Keras cell classes wrapped by an `RNN` layer (`SimpleRNNCell`, `MyICLSTMCell`, ...). */
   readonly cellClasses: readonly string[];
-  /** The weight arrays in Keras order for a config; `useBias` false drops the bias arrays. */
-  weights(config: FamilyConfigBase, useBias: boolean): readonly KerasWeight[];
+  /**
+   * The weight arrays in Keras order for a config; `useBias` false drops the bias arrays. `stored`,
+   * the number of arrays the file holds, selects between layouts of a class that has several (the
+   * older 10-weight ICLSTM); the input kernel is the array placed into the parameter `kernel`.
+   */
+  weights(config: FamilyConfigBase, useBias: boolean, stored?: number): readonly KerasWeight[];
+  /**
+   * The fields of the family's config (besides type, inputSize, units, constraints) read from the
+   * Keras config, in config order (the simple cell's activation, the LRNN constants); absent: none.
+   * It may also just check a field (the LSTM's activation); it runs before {@link unsupported}.
+   */
+  config?(read: KerasConfigReader): Readonly<Record<string, unknown>>;
+  /**
+   * Parameters the Keras class keeps non-negative by definition (the reference's input-convex
+   * cells): they get a non-negative constraint, in this order.
+   */
+  readonly nonNegative?: readonly string[];
+  /**
+   * Parameters whose Keras constraint is read from the config: [parameter, Keras config key,
+   * Keras weight name for messages] (`NonNeg` and `SpectralConstraint` are kept, others dropped
+   * with a warning).
+   */
+  readonly constraintKeys?: readonly (readonly [string, string, string])[];
   /**
    * What in a Keras layer / cell config this family cannot represent (one phrase, e.g.
    * "reset_after=false is not supported"), or null when it can; absent: everything is accepted.

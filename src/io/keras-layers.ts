@@ -8,9 +8,9 @@ import type { Activation, CellConfig } from '../nn/cell.ts';
 import type { ConstraintConfig } from '../nn/constraints.ts';
 import type { DenseConfig } from '../nn/dense.ts';
 import type { ModelKind } from '../nn/model.ts';
-import { MODEL_KINDS } from '../nn/models.ts';
+import { MODEL_KINDS, MODEL_KIND_TABLE } from '../nn/model-kinds.ts';
 import { FAMILIES, familyOfKerasClass, programOf } from '../graph/registry.ts';
-import type { FamilyConfigBase } from '../graph/family.ts';
+import type { KerasConfigReader } from '../graph/family.ts';
 import { ModelFileError } from './errors.ts';
 
 export type Obj = Record<string, unknown>;
@@ -44,17 +44,17 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 // ---------------------------------------------------------------------------------------------
 // layers -> ModelSpec
 
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'RNN']);
-/** Model kinds that are also registered families with a Keras layer class of their own (GRU). */
-const KERAS_LAYER_KINDS: ReadonlySet<string> = new Set(MODEL_KINDS.filter((k) => (FAMILIES.get(k)?.keras?.layerClasses.length ?? 0) > 0));
-/** The recurrent cell classes the importer maps (the built-in switch, then the registry's). */
+/**
+ * The recurrent cell classes the importer maps, for messages: the registry's (each family's file
+ * declares its Keras classes), in the order the messages have always listed them.
+ */
 const SUPPORTED_CELLS = ['SimpleRNNCell', 'LSTMCell', 'MyRNNCell', 'MyLRNNCell', 'MyICLSTMCell', ...[...FAMILIES.values()].flatMap((f) => f.keras?.cellClasses ?? [])]
-  .filter((c, i, a) => a.indexOf(c) === i)
+  .filter((c, i, a) => a.indexOf(c) === i && familyOfKerasClass(c) !== null)
   .join(', ');
-/** A recurrent Keras layer: the built-in ones, or the layer class of a registered recurrent family (one with a cell class: `GRU`). */
+/** A recurrent Keras layer: `RNN` (wrapping a cell), or the layer class of a registered recurrent family (one with a cell class: `SimpleRNN`, `LSTM`, `GRU`). */
 export const isRecurrentClass = (cls: string) => {
   const keras = familyOfKerasClass(cls)?.keras;
-  return RECURRENT.has(cls) || (!!keras && keras.layerClasses.includes(cls) && keras.cellClasses.length > 0);
+  return cls === 'RNN' || (!!keras && keras.layerClasses.includes(cls) && keras.cellClasses.length > 0);
 };
 export const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
 export const SUPPORTED =
@@ -149,9 +149,7 @@ export function buildRecurrent(label: string, layer: KLayer, store: WeightStore,
   if (c.stateful === true) warnings.push(`layer '${layer.name}' is stateful in Keras; the imported model starts every sequence from a zero state`);
   let cellClass: string;
   let cc: Obj;
-  if (layer.className === 'SimpleRNN') (cellClass = 'SimpleRNNCell'), (cc = c);
-  else if (layer.className === 'LSTM') (cellClass = 'LSTMCell'), (cc = c);
-  else if (layer.className !== 'RNN') (cellClass = familyOfKerasClass(layer.className)!.keras!.cellClasses[0] ?? layer.className), (cc = c);
+  if (layer.className !== 'RNN') (cellClass = familyOfKerasClass(layer.className)!.keras!.cellClasses[0] ?? layer.className), (cc = c);
   else {
     const cell = c.cell;
     if (Array.isArray(cell)) throw new ModelFileError(`${L}: a list of cells (stacked cells in one RNN layer) is not supported`, { file: label, variable: layer.name });
@@ -163,123 +161,43 @@ export function buildRecurrent(label: string, layer: KLayer, store: WeightStore,
   const units = positiveInt(label, layer, cc.units, 'units');
   const vars = store.vars(layer);
   const useBias = cc.use_bias !== false;
-  // the input size: from the previous layer, else from the first layer's kernel
-  const kernelIndex = cellClass === 'MyLRNNCell' ? 2 : 0;
-  const n = inSize ?? vars[kernelIndex]?.shape[0] ?? 0;
-  const u = units;
-  const values = new Map<string, Float64Array>();
   const returnSequences = c.return_sequences === true;
-  let cell: CellConfig;
-  switch (cellClass) {
-    case 'SimpleRNNCell': {
-      const activation = activationOf(label, layer, cc.activation ?? 'tanh', ['tanh', 'relu']) as 'tanh' | 'relu';
-      const exp: Expected[] = [{ name: 'kernel', shape: [n, u] }, { name: 'recurrent_kernel', shape: [u, u] }];
-      if (useBias) exp.push({ name: 'bias', shape: [u] });
-      const w = checkVars(label, layer, what, vars, exp);
-      values.set('kernel', w[0]).set('recurrentKernel', w[1]).set('bias', useBias ? w[2] : new Float64Array(u));
-      const constraints = constraintsOf([
-        ['kernel', constraintOf(label, layer, cc.kernel_constraint, 'kernel', warnings)],
-        ['recurrentKernel', constraintOf(label, layer, cc.recurrent_constraint, 'recurrent_kernel', warnings)],
-        ['bias', constraintOf(label, layer, cc.bias_constraint, 'bias', warnings)],
-      ]);
-      cell = { type: 'simple', inputSize: n, units: u, activation, ...(constraints ? { constraints } : {}) };
-      break;
-    }
-    case 'LSTMCell': {
-      activationOf(label, layer, cc.activation ?? 'tanh', ['tanh']);
-      const ra = cc.recurrent_activation ?? 'sigmoid';
-      if (ra !== 'sigmoid')
-        throw new ModelFileError(`${L}: recurrent_activation ${JSON.stringify(ra)} is not supported (only 'sigmoid')`, { file: label, variable: layer.name });
-      const exp: Expected[] = [{ name: 'kernel', shape: [n, 4 * u] }, { name: 'recurrent_kernel', shape: [u, 4 * u] }];
-      if (useBias) exp.push({ name: 'bias', shape: [4 * u] });
-      const w = checkVars(label, layer, what, vars, exp);
-      values.set('kernel', w[0]).set('recurrentKernel', w[1]).set('bias', useBias ? w[2] : new Float64Array(4 * u));
-      const constraints = constraintsOf([
-        ['kernel', constraintOf(label, layer, cc.kernel_constraint, 'kernel', warnings)],
-        ['recurrentKernel', constraintOf(label, layer, cc.recurrent_constraint, 'recurrent_kernel', warnings)],
-        ['bias', constraintOf(label, layer, cc.bias_constraint, 'bias', warnings)],
-      ]);
-      cell = { type: 'lstm', inputSize: n, units: u, ...(constraints ? { constraints } : {}) };
-      break;
-    }
-    case 'MyRNNCell': {
-      const w = checkVars(label, layer, what, vars, [
-        { name: 'K (kernel)', shape: [n, u] },
-        { name: 'R (recurrent_kernel)', shape: [u, u] },
-        { name: 'D1', shape: [u, u] },
-        { name: 'D2', shape: [n, u] },
-        { name: 'D3', shape: [n, u] },
-        { name: 'V', shape: [u, u] },
-      ]);
-      ['kernel', 'recurrentKernel', 'D1', 'D2', 'D3', 'V'].forEach((k, i) => values.set(k, w[i]));
-      const nn: ConstraintConfig = { type: 'nonNegative' };
-      cell = { type: 'icrnn', inputSize: n, units: u, constraints: { kernel: nn, recurrentKernel: nn, D1: nn, D2: nn, D3: nn, V: nn } };
-      break;
-    }
-    case 'MyLRNNCell': {
-      const w = checkVars(label, layer, what, vars, [
-        { name: 'C', shape: [u, u] },
-        { name: 'B', shape: [u, u] },
-        { name: 'U (kernel)', shape: [n, u] },
-        { name: 'b (bias)', shape: [u] },
-      ]);
-      values.set('kernel', w[2]).set('B', w[1]).set('C', w[0]).set('bias', w[3]);
-      cell = {
-        type: 'lipschitz', inputSize: n, units: u,
-        eps: finiteNumber(label, layer, cc.eps, 'eps', 0.01),
-        gamma: finiteNumber(label, layer, cc.gamma, 'gamma', 0.01),
-        beta: finiteNumber(label, layer, cc.beta, 'beta', 0.8),
-        alpha: finiteNumber(label, layer, cc.alpha, 'alpha', 1),
-      };
-      break;
-    }
-    case 'MyICLSTMCell': {
-      // Two layouts: the MPC reference (14 weights: Wi, Ui, then DW, DU, b per gate i, f, o, c) and
-      // an older one (10 weights: Wi, Ui, then D, b per gate; one scaling for x W and h U).
-      const separate = vars.length !== 10;
-      const exp: Expected[] = [{ name: 'Wi (kernel)', shape: [n, u] }, { name: 'Ui (recurrent_kernel)', shape: [u, u] }];
-      for (const g of ['i', 'f', 'o', 'c']) {
-        if (separate) exp.push({ name: `DW${g}`, shape: [u] }, { name: `DU${g}`, shape: [u] }, { name: `b${g}`, shape: [u] });
-        else exp.push({ name: `DW${g}`, shape: [u] }, { name: `b${g}`, shape: [u] });
-      }
-      const w = checkVars(label, layer, what, vars, exp);
-      // stored gate order i, f, o, c -> iclrnn order i, f, c, o
-      const k = separate ? 3 : 2;
-      const at = (gate: number, slot: number) => w[2 + gate * k + slot];
-      const DW = { i: at(0, 0), f: at(1, 0), o: at(2, 0), c: at(3, 0) };
-      const DU = separate ? { i: at(0, 1), f: at(1, 1), o: at(2, 1), c: at(3, 1) } : DW;
-      const B = { i: at(0, k - 1), f: at(1, k - 1), o: at(2, k - 1), c: at(3, k - 1) };
-      const cat = (p: Record<'i' | 'f' | 'c' | 'o', Float64Array>) => {
-        const out = new Float64Array(4 * u);
-        (['i', 'f', 'c', 'o'] as const).forEach((g, j) => out.set(p[g], j * u));
-        return out;
-      };
-      values.set('kernel', w[0]).set('recurrentKernel', w[1]).set('kernelScale', cat(DW)).set('recurrentScale', cat(DU)).set('bias', cat(B));
-      const nn: ConstraintConfig = { type: 'nonNegative' };
-      cell = { type: 'iclstm', inputSize: n, units: u, constraints: { kernel: nn, recurrentKernel: nn, kernelScale: nn, recurrentScale: nn } };
-      break;
-    }
-    default: {
-      // a registered cell family with a Keras mapping (the GRU): weights placed as it declares
-      const family = familyOfKerasClass(cellClass);
-      if (!family?.keras)
-        throw new ModelFileError(
-          `${label}: layer '${layer.name}' uses the unsupported recurrent cell class '${cellClass}' (supported: ${SUPPORTED_CELLS})`,
-          { file: label, variable: layer.name },
-        );
-      const problem = family.keras.unsupported?.(cc) ?? null;
-      if (problem) throw new ModelFileError(`${L}: ${problem}`, { file: label, variable: layer.name });
-      const config: FamilyConfigBase = { type: family.name, inputSize: n, units: u };
-      const expected = family.keras.weights(config, useBias);
-      const w = checkVars(label, layer, what, vars, expected.map((e) => ({ name: e.name, shape: [...e.shape] })));
-      for (const p of programOf(config).params) values.set(p.name, new Float64Array(p.rows * p.cols));
-      expected.forEach((e, i) => {
-        for (const pl of e.placements) values.get(pl.param)!.set(w[i].subarray(pl.from, pl.from + pl.length), pl.to);
-      });
-      cell = config as unknown as CellConfig;
-      break;
-    }
-  }
+  // the registered cell family with this Keras class: its weights placed as it declares
+  const family = familyOfKerasClass(cellClass);
+  const keras = family?.keras;
+  if (!family || !keras)
+    throw new ModelFileError(
+      `${label}: layer '${layer.name}' uses the unsupported recurrent cell class '${cellClass}' (supported: ${SUPPORTED_CELLS})`,
+      { file: label, variable: layer.name },
+    );
+  // the fields of the family's config the Keras config holds (activation, constants), checked
+  const reader: KerasConfigReader = {
+    activation: (key, def, allowed) => activationOf(label, layer, cc[key] ?? def, allowed as Activation[]),
+    number: (key, def) => finiteNumber(label, layer, cc[key], key, def),
+  };
+  const fields = keras.config?.(reader) ?? {};
+  const problem = keras.unsupported?.(cc) ?? null;
+  if (problem) throw new ModelFileError(`${L}: ${problem}`, { file: label, variable: layer.name });
+  // the input size: from the previous layer, else from the first layer's input kernel
+  const u = units;
+  const probe = keras.weights({ type: family.name, inputSize: 1, units: u, ...fields }, useBias, vars.length);
+  const kernelIndex = Math.max(0, probe.findIndex((e) => e.placements.some((pl) => pl.param === 'kernel')));
+  const n = inSize ?? vars[kernelIndex]?.shape[0] ?? 0;
+  const base = { type: family.name, inputSize: n, units: u, ...fields };
+  const expected = keras.weights(base, useBias, vars.length);
+  const w = checkVars(label, layer, what, vars, expected.map((e) => ({ name: e.name, shape: [...e.shape] })));
+  const values = new Map<string, Float64Array>();
+  for (const p of programOf(base).params) values.set(p.name, new Float64Array(p.rows * p.cols));
+  expected.forEach((e, i) => {
+    for (const pl of e.placements) values.get(pl.param)!.set(w[i].subarray(pl.from, pl.from + pl.length), pl.to);
+  });
+  // constraints: the ones the Keras class has by definition, then the ones its config names
+  const nonNeg: ConstraintConfig = { type: 'nonNegative' };
+  const constraints = constraintsOf([
+    ...(keras.nonNegative ?? []).map((param): [string, ConstraintConfig] => [param, nonNeg]),
+    ...(keras.constraintKeys ?? []).map(([param, key, where]): [string, ConstraintConfig | undefined] => [param, constraintOf(label, layer, cc[key], where, warnings)]),
+  ]);
+  const cell = { ...base, ...(constraints ? { constraints } : {}) } as unknown as CellConfig;
   return { cell, cellClass, values, returnSequences };
 }
 
@@ -301,23 +219,9 @@ export function buildDense(label: string, layer: KLayer, store: WeightStore, inS
   };
 }
 
-/** The family whose structure (cells, head, constraints) an imported spec has, else 'custom'. */
+/** The model kind whose structure (cells, head, constraints) an imported spec has, else 'custom' (the model-kind table recognises them). */
 export function familyOf(cells: CellConfig[], head: DenseConfig[], interleaved: boolean): ModelKind {
-  const all = (p: (c: CellConfig) => boolean) => cells.every(p);
-  if (interleaved) {
-    // the published multi-block ICLSTM: (ICLSTM -> Dense + input) x N -> Dense
-    const blocks = all((c) => c.type === 'iclstm') && head.length === cells.length + 1 && head.slice(0, -1).every((h) => h.residual) && !head[head.length - 1].residual;
-    return blocks ? 'iclstm' : 'custom';
-  }
-  const oneHead = head.length === 1 && !head[0].residual;
-  if (all((c) => c.type === 'simple' && c.activation === 'tanh') && oneHead) return 'rnn';
-  if (all((c) => c.type === 'lstm') && oneHead) return 'lstm';
-  if (all((c) => c.type === 'lipschitz') && oneHead) return 'lrnn';
-  if (all((c) => c.type === 'icrnn') && oneHead) return 'icrnn';
-  if (all((c) => c.type === 'simple' && c.activation === 'relu' && !!c.constraints?.kernel && !!c.constraints?.recurrentKernel) && oneHead && head[0].activation === 'relu')
-    return 'iclrnn';
-  if (all((c) => c.type === 'iclstm') && head.length === 2 && head[0].residual && !head[1].residual) return 'iclstm';
-  // a registered family with its own Keras layer class whose name is a model kind (the GRU)
-  if (cells.length > 0 && oneHead && all((c) => c.type === cells[0].type) && KERAS_LAYER_KINDS.has(cells[0].type)) return cells[0].type as ModelKind;
-  return 'custom';
+  // dense layers between recurrent layers: an alternative form of a kind (the published multi-block ICLSTM)
+  if (interleaved) return MODEL_KINDS.find((k) => Object.values(MODEL_KIND_TABLE[k].forms ?? {}).some((f) => f.recognise(cells, head))) ?? 'custom';
+  return MODEL_KINDS.find((k) => MODEL_KIND_TABLE[k].recognise(cells, head)) ?? 'custom';
 }

@@ -35,7 +35,11 @@ export function iclstmProgram(c: IclstmConfig): CellProgram {
   return b.build([hNext, cNext], hNext);
 }
 
-/** The ICLSTM family (the reference's `MyICLSTMCell`, 14-weight layout; gates stored i, f, o, c). */
+/**
+ * The ICLSTM family (the reference's `MyICLSTMCell`; gates stored i, f, o, c): the MPC reference's
+ * 14-weight layout (`Wi, Ui`, then `DW, DU, b` per gate) or an older 10-weight one (`Wi, Ui`, then
+ * `D, b` per gate: one scale for both `x W` and `h U`).
+ */
 export const iclstmFamily: CellFamily<IclstmConfig> = {
   name: 'iclstm',
   description: 'input convex LSTM cell (ReLU gates, non-negative weights and gate scales)',
@@ -44,8 +48,10 @@ export const iclstmFamily: CellFamily<IclstmConfig> = {
   keras: {
     layerClasses: [],
     cellClasses: ['MyICLSTMCell'],
-    weights(c) {
+    nonNegative: ['kernel', 'recurrentKernel', 'kernelScale', 'recurrentScale'],
+    weights(c, _useBias, stored) {
       const n = c.inputSize, u = c.units;
+      const separate = stored !== 10;
       const out: KerasWeight[] = [
         { name: 'Wi (kernel)', shape: [n, u], placements: whole('kernel', n * u) },
         { name: 'Ui (recurrent_kernel)', shape: [u, u], placements: whole('recurrentKernel', u * u) },
@@ -53,8 +59,12 @@ export const iclstmFamily: CellFamily<IclstmConfig> = {
       // Keras gate order i, f, o, c -> offsets of the gates i, f, c, o
       const gates = [['i', 0], ['f', u], ['o', 3 * u], ['c', 2 * u]] as const;
       for (const [g, to] of gates) {
-        out.push({ name: `DW${g}`, shape: [u], placements: [{ param: 'kernelScale', from: 0, to, length: u }] });
-        out.push({ name: `DU${g}`, shape: [u], placements: [{ param: 'recurrentScale', from: 0, to, length: u }] });
+        if (separate) {
+          out.push({ name: `DW${g}`, shape: [u], placements: [{ param: 'kernelScale', from: 0, to, length: u }] });
+          out.push({ name: `DU${g}`, shape: [u], placements: [{ param: 'recurrentScale', from: 0, to, length: u }] });
+        } else {
+          out.push({ name: `DW${g}`, shape: [u], placements: [{ param: 'kernelScale', from: 0, to, length: u }, { param: 'recurrentScale', from: 0, to, length: u }] });
+        }
         out.push({ name: `b${g}`, shape: [u], placements: [{ param: 'bias', from: 0, to, length: u }] });
       }
       return out;

@@ -41,6 +41,7 @@ export const icrnnFamily: CellFamily<IcrnnConfig> = {
   keras: {
     layerClasses: [],
     cellClasses: ['MyRNNCell'],
+    nonNegative: ['kernel', 'recurrentKernel', 'D1', 'D2', 'D3', 'V'],
     weights(c) {
       const n = c.inputSize, u = c.units;
       return [

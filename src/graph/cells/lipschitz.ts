@@ -54,6 +54,7 @@ export const lipschitzFamily: CellFamily<LipschitzConfig> = {
   keras: {
     layerClasses: [],
     cellClasses: ['MyLRNNCell'],
+    config: (read) => ({ eps: read.number('eps', 0.01), gamma: read.number('gamma', 0.01), beta: read.number('beta', 0.8), alpha: read.number('alpha', 1) }),
     weights(c) {
       const n = c.inputSize, u = c.units;
       return [

@@ -41,6 +41,19 @@ export const lstmFamily: CellFamily<LstmConfig> = {
   keras: {
     layerClasses: ['LSTM'],
     cellClasses: ['LSTMCell'],
+    config(read) {
+      read.activation('activation', 'tanh', ['tanh']);
+      return {};
+    },
+    unsupported(k) {
+      const ra = k.recurrent_activation ?? 'sigmoid';
+      return ra === 'sigmoid' ? null : `recurrent_activation ${JSON.stringify(ra)} is not supported (only 'sigmoid')`;
+    },
+    constraintKeys: [
+      ['kernel', 'kernel_constraint', 'kernel'],
+      ['recurrentKernel', 'recurrent_constraint', 'recurrent_kernel'],
+      ['bias', 'bias_constraint', 'bias'],
+    ],
     weights(c, useBias) {
       const n = c.inputSize, u = c.units;
       return [

@@ -39,6 +39,12 @@ export const simpleFamily: CellFamily<SimpleConfig> = {
   keras: {
     layerClasses: ['SimpleRNN'],
     cellClasses: ['SimpleRNNCell'],
+    config: (read) => ({ activation: read.activation('activation', 'tanh', ['tanh', 'relu']) }),
+    constraintKeys: [
+      ['kernel', 'kernel_constraint', 'kernel'],
+      ['recurrentKernel', 'recurrent_constraint', 'recurrent_kernel'],
+      ['bias', 'bias_constraint', 'bias'],
+    ],
     weights(c, useBias) {
       const n = c.inputSize, u = c.units;
       return [
