@@ -7,9 +7,12 @@
  *   period is one model call on `steps` identical rows built from (state, input). Reverse mode
  *   chains the output scaler, the model's input gradient (which folds the `[x, offset - x]`
  *   augmentation of the input-convex families) and the input scaler. Forward mode carries the
- *   values and the derivatives along every state and input direction in one pass: the hand-fused
- *   {@link TangentEngine} for RNN, LSTM, ICRNN, ICLSTM and ICLRNN stacks, the generic program
- *   interpreter (`nn/program-stack.ts`) for every other family (LRNN, GRU) and multi-block model.
+ *   values and the derivatives along every state and input direction in one pass: the f64 wasm
+ *   kernels ({@link WasmTangentEngine}) for stacks of simple cells (ICLRNN, RNN) where wasm runs,
+ *   the hand-fused {@link TangentEngine} for RNN, LSTM, ICRNN, ICLSTM and ICLRNN stacks otherwise,
+ *   the generic program interpreter (`nn/program-stack.ts`) for every other family (LRNN, GRU) and
+ *   multi-block model. The prediction and the adjoint run in the wasm kernels too where they cover
+ *   the model ({@link WasmPredictor}), else in the JS model.
  * - {@link OdePredictor}: a first-principles ODE integrated by explicit Euler (as the reference), with
  *   the discrete adjoint and the forward sensitivities of the Euler recursion (exact derivatives of
  *   the discretised prediction).
@@ -20,12 +23,13 @@
  * forward/backward return views).
  */
 import { SequenceModel } from '../nn/model.ts';
-import { TangentEngine } from './tangent-engine.ts';
+import { TangentEngine, WasmTangentEngine } from './tangent-engine.ts';
 import { ProgramTangentEngine } from '../nn/program-stack.ts';
+import { WasmPredictor } from '../nn/wasm-predictor.ts';
 import type { ScaledModel } from '../nn/scaled-model.ts';
 import { ValidationError } from '../core/errors.ts';
 
-export { TangentEngine } from './tangent-engine.ts';
+export { TangentEngine, WasmTangentEngine } from './tangent-engine.ts';
 
 /**
  * One sampling period of a plant model, differentiable. States and inputs are physical vectors
@@ -86,10 +90,13 @@ export interface ModelLayout {
 /**
  * A trained sequence model (physical units through its scalers) as an MPC predictor.
  *
- * Each slot runs on its own copy of the network (same weights), so the forward caches of all
- * periods survive until the reverse sweep: one forward and one input-gradient backward (batch 1,
- * the model's fast path) per period and adjoint direction. The copies are taken at construction;
- * call {@link syncWeights} after changing the source model's weights.
+ * Where the f64 wasm kernels cover the model ({@link WasmPredictor}: ICLRNN, RNN), one wasm copy of
+ * the network serves every slot: a prediction is one wasm forward, an adjoint one wasm forward +
+ * reverse sweep on the slot's rows. Otherwise each slot runs on its own JS copy of the network
+ * (same weights), so the forward caches of all periods survive until the reverse sweep: one
+ * forward and one input-gradient backward (batch 1, the model's fast path) per period and adjoint
+ * direction. The copies are taken at construction; call {@link syncWeights} after changing the
+ * source model's weights.
  */
 export class ModelPredictor implements Predictor {
   readonly name: string;
@@ -110,17 +117,23 @@ export class ModelPredictor implements Predictor {
   /** Physical = scaled / scale + min, per state component (at its output column). */
   private readonly outMin: Float64Array;
   private readonly outScale: Float64Array;
+  /** The JS network copies, one per slot (only without the wasm path). */
   private readonly copies: SequenceModel[] = [];
+  /** The f64 wasm copy of the network (predict, adjoint, forward mode), or null: the JS path. */
+  private readonly wasm: WasmPredictor | null;
+  private readonly yBuf: Float64Array;
+  private readonly gBuf: Float64Array;
   private readonly rows: Float64Array[] = [];
   private readonly dy: Float64Array[] = [];
   /** Whether slot k's network copy holds the forward pass of rows[k] (needed by the adjoint). */
   private readonly ready: boolean[] = [];
   /**
-   * Forward-mode engine: the hand-fused {@link TangentEngine} where it covers the architecture,
+   * Forward-mode engine: the wasm one ({@link WasmTangentEngine}) where wasm covers the model, the
+   * hand-fused {@link TangentEngine} where it covers the architecture,
    * else the generic forward-mode interpreter over the cell programs (the Lipschitz RNN, the GRU,
    * multi-block models); null only when forward mode is switched off.
    */
-  private readonly engine: TangentEngine | ProgramTangentEngine | null;
+  private readonly engine: WasmTangentEngine | TangentEngine | ProgramTangentEngine | null;
   private readonly lanesIn: Float64Array;
   private readonly lanesOut: Float64Array;
   private readonly na: number;
@@ -142,10 +155,11 @@ export class ModelPredictor implements Predictor {
    * @param name description (default: `<kind> model`)
    * @param options `forwardMode` (default true): offer {@link jacobian} when the architecture has a
    *   forward-mode rule; `reuseJacobians` (default true): reuse Jacobians across equal activation
-   *   patterns of piecewise-linear networks
+   *   patterns of piecewise-linear networks; `wasm` (default true): run in the f64 wasm kernels
+   *   where they cover the model and wasm is available (false: always the JS path)
    * @throws ValidationError when the layout does not fit the model
    */
-  constructor(model: ScaledModel, layout: ModelLayout, name?: string, options: { forwardMode?: boolean; reuseJacobians?: boolean } = {}) {
+  constructor(model: ScaledModel, layout: ModelLayout, name?: string, options: { forwardMode?: boolean; reuseJacobians?: boolean; wasm?: boolean } = {}) {
     const m = model.model;
     const nin = m.inputSize, nout = m.outputSize;
     const nx = layout.stateColumns.length, nu = layout.inputColumns.length;
@@ -200,7 +214,10 @@ export class ModelPredictor implements Predictor {
     const lanes = 1 + nx + nu;
     this.na = m.augmentedSize;
     this.offset = m.spec.augmentation ? Float64Array.from(m.spec.augmentation.offset) : null;
-    this.engine = (options.forwardMode ?? true) ? forwardEngine(m, lanes) : null;
+    this.wasm = (options.wasm ?? true) ? WasmPredictor.create(m) : null;
+    this.yBuf = new Float64Array(layout.steps * nout);
+    this.gBuf = new Float64Array(layout.steps * nin);
+    this.engine = (options.forwardMode ?? true) ? forwardEngine(m, lanes, this.wasm) : null;
     this.lanesIn = new Float64Array(lanes * this.na);
     this.lanesOut = new Float64Array(layout.steps * lanes * nout);
     this.reuse = options.reuseJacobians ?? true;
@@ -214,12 +231,19 @@ export class ModelPredictor implements Predictor {
     return this.engine !== null;
   }
 
+  /** Whether the network runs in the f64 wasm kernels (else in the JS model). */
+  get usesWasm(): boolean {
+    return this.wasm !== null;
+  }
+
   reserve(slots: number): void {
     const m = this.source.model;
-    while (this.copies.length < slots) {
-      const copy = new SequenceModel(m.spec);
-      copyWeights(m, copy);
-      this.copies.push(copy);
+    while (this.rows.length < slots) {
+      if (!this.wasm) {
+        const copy = new SequenceModel(m.spec);
+        copyWeights(m, copy);
+        this.copies.push(copy);
+      }
       this.rows.push(new Float64Array(this.steps * this.nin));
       this.dy.push(new Float64Array(this.steps * this.nout));
       this.ready.push(false);
@@ -234,14 +258,16 @@ export class ModelPredictor implements Predictor {
   /** Copies the source model's current weights into every slot's network (and the forward-mode engine). */
   syncWeights(): void {
     for (const c of this.copies) copyWeights(this.source.model, c);
-    this.engine?.sync();
+    this.wasm?.sync();
+    // a wasm engine shares the predictor's weights, synced above
+    if (!(this.engine instanceof WasmTangentEngine)) this.engine?.sync();
     this.ready.fill(false);
     this.jValid.fill(false);
   }
 
   /** Writes the scaled row of (x, u) into rows[slot] (all steps). */
   private fillRows(slot: number, x: Float64Array, u: Float64Array): Float64Array {
-    if (slot >= this.copies.length) this.reserve(slot + 1);
+    if (slot >= this.rows.length) this.reserve(slot + 1);
     const nin = this.nin, nx = this.stateSize, nu = this.inputSize, steps = this.steps;
     const rows = this.rows[slot];
     const sc = this.sc, ic = this.ic, mn = this.inMin, sk = this.inScale;
@@ -271,7 +297,7 @@ export class ModelPredictor implements Predictor {
       this.ready[slot] = false;
       return;
     }
-    const y = this.copies[slot].forwardTimeMajor(rows, 1, steps);
+    const y = this.wasm ? this.wasm.forward(rows, 1, steps, this.yBuf) : this.copies[slot].forwardTimeMajor(rows, 1, steps);
     this.ready[slot] = true;
     for (let s = 0; s < steps; s++) {
       const yo = s * nout, oo = s * nx;
@@ -365,7 +391,7 @@ export class ModelPredictor implements Predictor {
 
   adjoint(slot: number, dOut: Float64Array, dx: Float64Array, du: Float64Array): void {
     const nin = this.nin, nout = this.nout, nx = this.stateSize, nu = this.inputSize, steps = this.steps;
-    if (!this.ready[slot]) {
+    if (!this.wasm && !this.ready[slot]) {
       this.copies[slot].forwardTimeMajor(this.rows[slot], 1, steps);
       this.ready[slot] = true;
     }
@@ -376,7 +402,8 @@ export class ModelPredictor implements Predictor {
       const yo = s * nout, oo = s * nx;
       for (let i = 0; i < nx; i++) dy[yo + oc[i]] = dOut[oo + i] / os[i];
     }
-    const g = this.copies[slot].backwardTimeMajor(dy, true, false)!;
+    // wasm: forward and reverse sweep in one call (the arena keeps no per-slot forward caches)
+    const g = this.wasm ? this.wasm.inputGradient(this.rows[slot], dy, 1, steps, this.gBuf) : this.copies[slot].backwardTimeMajor(dy, true, false)!;
     const sc = this.sc, ic = this.ic, sk = this.inScale;
     for (let i = 0; i < nx; i++) {
       const c = sc[i];
@@ -579,8 +606,12 @@ export class OdePredictor implements Predictor {
   }
 }
 
-/** The hand-fused engine where it applies, else the program interpreter; null for layers without a registered program. */
-function forwardEngine(m: SequenceModel, lanes: number): TangentEngine | ProgramTangentEngine | null {
+/**
+ * The wasm engine where the wasm predictor runs, else the hand-fused engine where it applies, else
+ * the program interpreter; null for layers without a registered program.
+ */
+function forwardEngine(m: SequenceModel, lanes: number, wasm: WasmPredictor | null): WasmTangentEngine | TangentEngine | ProgramTangentEngine | null {
+  if (wasm) return new WasmTangentEngine(wasm);
   if (TangentEngine.supports(m)) return new TangentEngine(m, lanes);
   try {
     return new ProgramTangentEngine(m, lanes);

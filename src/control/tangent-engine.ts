@@ -4,7 +4,9 @@
  * cells and dense heads (with the ICLSTM residual). Other families (the Lipschitz RNN, the GRU,
  * multi-block models) get forward mode from the generic program interpreter
  * (`nn/program-stack.ts`); the tests hold the two equal. Kept hand-fused because the ICLRNN LMPC
- * step is dominated by it (bench/mpc.ts).
+ * step is dominated by it (bench/mpc.ts). Where the f64 wasm kernels run and cover the model
+ * (stacks of simple cells: the ICLRNN and the RNN), {@link WasmTangentEngine} does the same work in
+ * wasm; this JS engine is the fallback and the tests' oracle.
  */
 import type { Activation } from '../nn/cell.ts';
 import { IclstmCell } from '../nn/iclstm-cell.ts';
@@ -12,6 +14,7 @@ import { IcrnnCell } from '../nn/icrnn-cell.ts';
 import { LstmCell } from '../nn/lstm-cell.ts';
 import type { SequenceModel } from '../nn/model.ts';
 import { SimpleCell } from '../nn/simple-cell.ts';
+import { WasmPredictor } from '../nn/wasm-predictor.ts';
 import { sigmoid } from '../graph/activations.ts';
 
 
@@ -488,4 +491,41 @@ export class TangentEngine {
 
 function copy(from: Float64Array, to: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) to[i] = from[i];
+}
+
+/**
+ * The forward-mode engine of the MPC predictors in the f64 wasm kernels ({@link WasmPredictor}):
+ * same contract as {@link TangentEngine} (`run`, `patternSize`, `piecewiseLinear`, `sync`), same
+ * results to rounding (the tests hold them equal to 1e-12, activation patterns included), for the
+ * models the wasm path covers (stacks of simple cells with dense heads: the ICLRNN, the RNN).
+ * Value lanes and direction lanes are a small batch there; a recurrent layer runs its whole
+ * sequence in one call.
+ */
+export class WasmTangentEngine {
+  readonly piecewiseLinear: boolean;
+
+  /** An engine for `model`, or null when wasm is unavailable or disabled or the model is not covered. */
+  static create(model: SequenceModel, predictor: WasmPredictor | null = WasmPredictor.create(model)): WasmTangentEngine | null {
+    return predictor ? new WasmTangentEngine(predictor) : null;
+  }
+
+  /** @param predictor the wasm copy of the network (may be shared with the predictor's adjoint path) */
+  constructor(readonly predictor: WasmPredictor) {
+    this.piecewiseLinear = predictor.piecewiseLinear;
+  }
+
+  /** Length of the activation pattern of a run of `steps` steps (ReLU decisions of lane 0). */
+  patternSize(steps: number): number {
+    return this.predictor.patternSize(steps);
+  }
+
+  /** Re-copies the weights of the source model. */
+  sync(): void {
+    this.predictor.sync();
+  }
+
+  /** As {@link TangentEngine.run}: `a` lanes x augmentedSize, `out` steps x lanes x outputSize. */
+  run(a: Float64Array, lanes: number, steps: number, out: Float64Array, pattern: Uint8Array | null = null): void {
+    this.predictor.tangent(a, lanes, steps, out, pattern);
+  }
 }
