@@ -9,7 +9,7 @@ import { intervalBounds } from '../interp/bounds.ts';
 import { programStack } from '../nn/program-stack.ts';
 import { needsProgramCertificate } from './programs.ts';
 import { Rng } from '../core/rng.ts';
-import type { SequenceModel } from '../nn/model.ts';
+import { toBatchMajor, toTimeMajor, type SequenceModel } from '../nn/model.ts';
 import { propagateModel } from './propagate.ts';
 import { ValidationError } from '../core/errors.ts';
 
@@ -50,11 +50,22 @@ export interface AttackResult {
 }
 
 /**
+ * `J^T dy` after `model.forward` on the same batch (batch-major in and out): the model's backward
+ * pass with the input gradient only; the parameter gradients, which the estimates never read, are
+ * neither computed nor touched (the same input gradient as `model.backward`, bit for bit).
+ */
+function inputGradient(model: SequenceModel, dy: Float64Array, batch: number, steps: number): Float64Array {
+  const dyt = toTimeMajor(dy, batch, steps, model.outputSize);
+  const dxt = model.backwardTimeMajor(dyt, true, false)!;
+  return toBatchMajor(dxt, batch, steps, model.inputSize);
+}
+
+/**
  * Ratios `R_s = ||f(x'_s) - f(x_s)|| / ||x'_s - x_s||` of `count` pairs stacked as
  * `[x_0 .. x_{count-1}, x'_0 .. x'_{count-1}]` (batch-major sequences), and optionally the gradient
  * of `log R_s` w.r.t. every point (same layout): `d log R / d x' = J(x')^T df / |df|^2 - dx / |dx|^2`,
  * `d log R / d x = -J(x)^T df / |df|^2 + dx / |dx|^2` (the J^T products by the model's backward
- * pass, which accumulates into the parameter gradients).
+ * pass, input gradient only).
  */
 export function pairRatios(model: SequenceModel, X: Float64Array, count: number, steps: number, withGradient: boolean): { ratios: Float64Array; gradient: Float64Array | null } {
   const m = model.outputSize, d = steps * model.inputSize, w = steps * m;
@@ -82,7 +93,7 @@ export function pairRatios(model: SequenceModel, X: Float64Array, count: number,
       }
   }
   if (!dy) return { ratios, gradient: null };
-  const gx = model.backward(dy, 2 * count, steps);
+  const gx = inputGradient(model, dy, 2 * count, steps);
   for (let s = 0; s < count; s++) {
     if (!(dens[s] > 0)) continue;
     for (let p = 0; p < d; p++) {
@@ -325,7 +336,7 @@ export function lipschitzAttack(model: SequenceModel, o: AttackOptions): AttackR
       }
       if (!(num > 0)) return;
       model.forward(c, 1, steps);
-      const w = model.backward(jv, 1, steps);
+      const w = inputGradient(model, jv, 1, steps);
       evaluations += 1;
       v = Float64Array.from(w);
     }

@@ -34,7 +34,7 @@
  */
 import type { SequenceModel } from '../nn/model.ts';
 import type { PropagationResult } from './propagate.ts';
-import { buildStepLfr, siteRanges, type StepLfr } from './lfr-build.ts';
+import { buildStepLfr, siteRanges, type SRow, type StepLfr } from './lfr-build.ts';
 export { buildStepLfr, siteRanges, type StepLfr } from './lfr-build.ts';
 import { SequenceModel as Model } from '../nn/model.ts';
 import { certifiedNorm } from '../core/spectral.ts';
@@ -73,27 +73,51 @@ export const DEFAULT_KAPPAS: [number, number][] = [[0, 0], [1, 0], [1, 1], [0.3,
 export const RECIPE_SETS: [number, number][][] = [DEFAULT_KAPPAS, [[10, 3], [3, 0], [10, 0], [3, 3], [0, 10]]];
 
 /**
- * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
- * inequality cannot be satisfied (gamma too small).
+ * Scratch of {@link backwardStep} for one LFR size (reused between steps and recipes: a step
+ * allocates only the P it returns).
  */
-function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number, kappa: [number, number] = [1, 0]): Float64Array | null {
-  const { ns, n, nw, N } = lfr;
-  const no = ns + n;
-  const K = new Float64Array(N * N);
-  // S' P S
-  const PS: Float64Array[] = [];
+interface StepScratch {
+  N: number;
+  K: Float64Array;
+  row: Float64Array;
+  active: Uint8Array;
+  nzIdx: Int32Array;
+  nzVal: Float64Array;
+  rIdx: Int32Array;
+  rVal: Float64Array;
+  kr: Float64Array;
+  av: Float64Array;
+  posZ: Int32Array;
+}
+const scratches = new WeakMap<StepLfr, StepScratch>();
+function scratchOf(lfr: StepLfr): StepScratch {
+  let s = scratches.get(lfr);
+  if (!s) {
+    const N = lfr.N;
+    s = {
+      N, K: new Float64Array(N * N), row: new Float64Array(N), active: new Uint8Array(N),
+      nzIdx: new Int32Array(N), nzVal: new Float64Array(N), rIdx: new Int32Array(N), rVal: new Float64Array(N),
+      kr: new Float64Array(N), av: new Float64Array(N), posZ: new Int32Array(N).fill(-1),
+    };
+    scratches.set(lfr, s);
+  }
+  return s;
+}
+
+/** K = S' P S + Y' Y over (s_{t-1}, e_t, w_t) (into the zeroed scratch K). */
+function stepQuadratic(lfr: StepLfr, Pt: Float64Array, sc: StepScratch): void {
+  const { ns, N } = lfr, K = sc.K, row = sc.row;
+  K.fill(0);
+  // S' P S, one row of P S at a time
   for (let k = 0; k < ns; k++) {
-    const row = new Float64Array(N);
+    row.fill(0);
     for (let l = 0; l < ns; l++) {
       const p = Pt[k * ns + l];
       if (p === 0) continue;
       const S = lfr.S[l];
       for (let q = 0; q < S.idx.length; q++) row[S.idx[q]] += p * S.val[q];
     }
-    PS.push(row);
-  }
-  for (let k = 0; k < ns; k++) {
-    const S = lfr.S[k], row = PS[k];
+    const S = lfr.S[k];
     for (let q = 0; q < S.idx.length; q++) {
       const c = S.idx[q], v = S.val[q];
       const o = c * N;
@@ -106,14 +130,118 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
       const o = Y.idx[a] * N, va = Y.val[a];
       for (let b = 0; b < Y.idx.length; b++) K[o + Y.idx[b]] += va * Y.val[b];
     }
-  // scale of the problem (for the slack)
+}
+
+/**
+ * Exact gain a of site w_i (column wi): K <- T' K T for T: w_i -> a z_i. Every entry receives the
+ * same additions in the same order as in the plain sweep over z_i's inputs c (column c of every
+ * row coupled to w_i, then row c: coupling terms, then the q term), so the same numbers; applied
+ * row by row (each row's entries in that order) for memory locality.
+ */
+function substituteExact(sc: StepScratch, wi: number, a: number, q: number, Zi: SRow): void {
+  const { N, K, active, rIdx, rVal, kr, av, posZ } = sc;
+  const zIdx = Zi.idx, zVal = Zi.val, nz = zIdx.length, ow = wi * N;
+  let nr = 0;
+  for (let c = 0; c < N; c++) {
+    if (!active[c]) continue;
+    const kv = K[ow + c];
+    if (kv !== 0) {
+      rIdx[nr] = c;
+      rVal[nr] = kv;
+      kr[c] = kv;
+      nr++;
+    }
+  }
+  for (let x = 0; x < nz; x++) {
+    av[x] = a * zVal[x];
+    posZ[zIdx[x]] = x;
+  }
+  // rows coupled to w_i that are not inputs of z_i: column updates only
+  for (let k = 0; k < nr; k++) {
+    const r = rIdx[k];
+    if (posZ[r] >= 0) continue;
+    const kv = rVal[k], o = r * N;
+    for (let x = 0; x < nz; x++) K[o + zIdx[x]] += kv * av[x];
+  }
+  // rows of the inputs of z_i: earlier columns, then the row's own terms, then later columns
+  for (let xp = 0; xp < nz; xp++) {
+    const c = zIdx[xp], o = c * N, kv = kr[c], v = av[xp];
+    if (kv !== 0) for (let x = 0; x <= xp; x++) K[o + zIdx[x]] += kv * av[x];
+    for (let k = 0; k < nr; k++) K[o + rIdx[k]] += rVal[k] * v;
+    const vq = v * a * q;
+    for (let y = 0; y < nz; y++) K[o + zIdx[y]] += vq * zVal[y];
+    if (kv !== 0) for (let x = xp + 1; x < nz; x++) K[o + zIdx[x]] += kv * av[x];
+  }
+  for (let k = 0; k < nr; k++) kr[rIdx[k]] = 0;
+  for (let x = 0; x < nz; x++) posZ[zIdx[x]] = -1;
+}
+
+/** The multiplier terms of site w_i: `2 lam (w_i - a z_i)(b z_i - w_i)` added to K. */
+function addSiteTerms(sc: StepScratch, wi: number, Zi: SRow, lam: number, a: number, b: number): void {
+  const { N, K } = sc;
+  const s = lam * (a + b), p = 2 * lam * a * b;
+  for (let k = 0; k < Zi.idx.length; k++) {
+    const c = Zi.idx[k], v = s * Zi.val[k];
+    K[wi * N + c] += v;
+    K[c * N + wi] += v;
+  }
+  K[wi * N + wi] -= 2 * lam;
+  if (p !== 0)
+    for (let x = 0; x < Zi.idx.length; x++) {
+      const o = Zi.idx[x] * N, vx = p * Zi.val[x];
+      for (let y = 0; y < Zi.idx.length; y++) K[o + Zi.idx[y]] -= vx * Zi.val[y];
+    }
+}
+
+/**
+ * Eliminates w_i (already marked inactive) by its pivot: false when the pivot is not negative
+ * enough (the inequality fails).
+ */
+function eliminateSite(sc: StepScratch, wi: number, scale: number): boolean {
+  const { N, K, active, nzIdx, nzVal } = sc;
+  const piv = K[wi * N + wi];
+  // gather the non-zeros of the pivot row among active indices
+  let nnz = 0;
+  const prow = wi * N;
+  for (let c = 0; c < N; c++) {
+    const v = K[prow + c];
+    if (v !== 0 && active[c]) {
+      nzIdx[nnz] = c;
+      nzVal[nnz] = v;
+      nnz++;
+    }
+  }
+  if (nnz === 0) return !(piv > 0);
+  if (!(piv < -SLACK * scale)) return false;
+  const inv = 1 / piv;
+  for (let x = 0; x < nnz; x++) {
+    const f = nzVal[x] * inv;
+    const o = nzIdx[x] * N;
+    for (let y = 0; y < nnz; y++) K[o + nzIdx[y]] -= f * nzVal[y];
+  }
+  return true;
+}
+
+/** Largest |K_jj| (with g2) : the scale of the problem, for the slack. */
+function problemScale(sc: StepScratch, g2: number): number {
+  const { N, K } = sc;
   let scale = 0;
   for (let i = 0; i < N; i++) scale = Math.max(scale, Math.abs(K[i * N + i]));
-  scale = Math.max(scale, g2, 1e-300);
-  const wOff = no;
+  return Math.max(scale, g2, 1e-300);
+}
+
+/**
+ * One backward step: given P_t, site ranges and gamma^2, returns P_{t-1} (ns x ns) or null when the
+ * inequality cannot be satisfied (gamma too small).
+ */
+function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta: Float64Array, g2: number, kappa: [number, number] = [1, 0]): Float64Array | null {
+  const { ns, n, nw, N } = lfr;
+  const sc = scratchOf(lfr), K = sc.K, active = sc.active;
+  stepQuadratic(lfr, Pt, sc);
+  const scale = problemScale(sc, g2);
+  const wOff = ns + n;
   // eliminate sites in reverse order, adding each site's multiplier terms just before
-  const active = new Uint8Array(N).fill(1);
-  const nzIdx = new Int32Array(N), nzVal = new Float64Array(N);
+  active.fill(1);
   for (let i = nw - 1; i >= 0; i--) {
     const wi = wOff + i;
     const a = alpha[i], b = beta[i];
@@ -122,19 +250,7 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
     if (a === b) {
       // exact gain: substitute w_i = a z_i (no multiplier needed)
       active[wi] = 0;
-      if (a === 0) continue;
-      const kr = new Float64Array(N);
-      for (let c = 0; c < N; c++) if (active[c]) kr[c] = K[wi * N + c];
-      for (let x = 0; x < Zi.idx.length; x++) {
-        const c = Zi.idx[x], v = a * Zi.val[x];
-        for (let r = 0; r < N; r++) {
-          if (!active[r] || kr[r] === 0) continue;
-          K[r * N + c] += kr[r] * v;
-          K[c * N + r] += kr[r] * v;
-        }
-        const vq = v * a * q;
-        for (let y = 0; y < Zi.idx.length; y++) K[c * N + Zi.idx[y]] += vq * Zi.val[y];
-      }
+      if (a !== 0) substituteExact(sc, wi, a, q, Zi);
       continue;
     }
     // Gershgorin / Collatz-Wielandt style cost: the site's own cost plus kappa times its coupling to
@@ -144,46 +260,19 @@ function backwardStep(lfr: StepLfr, Pt: Float64Array, alpha: Float64Array, beta:
     for (let c = wOff; c < N; c++) if (c !== wi && active[c] && K[o + c] !== 0) cross += Math.abs(K[o + c]);
     let lam = multiplier(q * (1 + kappa[1]) + kappa[0] * cross, a, b, scale);
     lam = Math.max(lam, 0.5 * (q + 4 * SLACK * scale));
-    if (lam > 0) {
-      const s = lam * (a + b), p = 2 * lam * a * b;
-      for (let k = 0; k < Zi.idx.length; k++) {
-        const c = Zi.idx[k], v = s * Zi.val[k];
-        K[wi * N + c] += v;
-        K[c * N + wi] += v;
-      }
-      K[wi * N + wi] -= 2 * lam;
-      if (p !== 0)
-        for (let x = 0; x < Zi.idx.length; x++) {
-          const o = Zi.idx[x] * N, vx = p * Zi.val[x];
-          for (let y = 0; y < Zi.idx.length; y++) K[o + Zi.idx[y]] -= vx * Zi.val[y];
-        }
-    }
-    const piv = K[wi * N + wi];
+    if (lam > 0) addSiteTerms(sc, wi, Zi, lam, a, b);
     active[wi] = 0;
-    // gather the non-zeros of the pivot row among active indices
-    let nnz = 0;
-    const prow = wi * N;
-    for (let c = 0; c < N; c++) {
-      const v = K[prow + c];
-      if (v !== 0 && active[c]) {
-        nzIdx[nnz] = c;
-        nzVal[nnz] = v;
-        nnz++;
-      }
-    }
-    if (nnz === 0) {
-      if (piv > 0) return null;
-      continue;
-    }
-    if (!(piv < -SLACK * scale)) return null;
-    const inv = 1 / piv;
-    for (let x = 0; x < nnz; x++) {
-      const f = nzVal[x] * inv;
-      const o = nzIdx[x] * N;
-      for (let y = 0; y < nnz; y++) K[o + nzIdx[y]] -= f * nzVal[y];
-    }
+    if (!eliminateSite(sc, wi, scale)) return null;
   }
-  // remaining: G over (s, e). Need g2 I - G_ee > 0 and P_{t-1} = G_ss + G_se (g2 I - G_ee)^{-1} G_es
+  return stepResult(lfr, sc, g2, scale);
+}
+
+/**
+ * After the sites: G over (s, e). Needs g2 I - G_ee > 0; returns P_{t-1} = G_ss + G_se (g2 I - G_ee)^{-1} G_es
+ * (enlarged by the slack), or null.
+ */
+function stepResult(lfr: StepLfr, sc: StepScratch, g2: number, scale: number): Float64Array | null {
+  const { ns, n, N } = lfr, K = sc.K;
   const A = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = (i === j ? g2 * (1 - SLACK) : 0) - K[(ns + i) * N + ns + j];
   const L = cholesky(A, n);
@@ -310,40 +399,143 @@ export function lfrAdjoint(lfr: StepLfr, theta: Float64Array[], xi: Float64Array
   return { de, dtheta: dth };
 }
 
+/** Rows of a sparse map packed contiguously (CSR): row r holds `idx/val[ptr[r] .. ptr[r + 1])`. */
+interface Csr {
+  ptr: Int32Array;
+  idx: Int32Array;
+  val: Float64Array;
+}
+
+function csr(rows: SRow[]): Csr {
+  const ptr = new Int32Array(rows.length + 1);
+  for (let r = 0; r < rows.length; r++) ptr[r + 1] = ptr[r] + rows[r].idx.length;
+  const idx = new Int32Array(ptr[rows.length]), val = new Float64Array(ptr[rows.length]);
+  for (let r = 0; r < rows.length; r++) {
+    idx.set(rows[r].idx, ptr[r]);
+    val.set(rows[r].val, ptr[r]);
+  }
+  return { ptr, idx, val };
+}
+
+const packedLfrs = new WeakMap<StepLfr, { Z: Csr; S: Csr; Y: Csr }>();
+function packed(lfr: StepLfr): { Z: Csr; S: Csr; Y: Csr } {
+  let p = packedLfrs.get(lfr);
+  if (!p) {
+    p = { Z: csr(lfr.Z), S: csr(lfr.S), Y: csr(lfr.Y) };
+    packedLfrs.set(lfr, p);
+  }
+  return p;
+}
+
 /**
  * Finds a candidate worst case of the relaxed problem (gains free in their ranges): alternates power
  * iteration for the top input direction with moving every gain to the end of its range that
  * increases the output norm to first order, starting from the upper ends.
+ *
+ * The same arithmetic as {@link lfrForward} / {@link lfrAdjoint} (every sum in the same order, so
+ * the same numbers) on flat preallocated buffers: the power iterations skip the gain gradients they
+ * do not use, and a site with gain 0 contributes an exact 0 without its input being formed.
  */
 export function lfrCandidate(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], seedE?: Float64Array[]): LfrCandidate {
-  const T = ranges.length, n = lfr.n;
+  const T = ranges.length, { ns, n, nw, N } = lfr, m = lfr.Y.length, wOff = ns + n;
+  const { Z, S, Y } = packed(lfr);
+  const zp = Z.ptr, zi = Z.idx, zv = Z.val, sp = S.ptr, si = S.idx, sv = S.val, yp = Y.ptr, yi = Y.idx, yv = Y.val;
   let theta = ranges.map((r) => Float64Array.from(r.beta));
-  let e: Float64Array[] = seedE ? seedE.map((v) => Float64Array.from(v)) : Array.from({ length: T }, (_, t) => new Float64Array(n).map((_, j) => 1 + 0.1 * Math.sin(1 + t * n + j)));
-  const normalise = (v: Float64Array[]) => {
+  const e = new Float64Array(T * n);
+  for (let t = 0; t < T; t++)
+    for (let j = 0; j < n; j++) e[t * n + j] = seedE ? seedE[t][j] : 1 + 0.1 * Math.sin(1 + t * n + j);
+  const xi = new Float64Array(T * N), y = new Float64Array(T * m);
+  const g = new Float64Array(N), gs = new Float64Array(ns);
+  const dth = Array.from({ length: T }, () => new Float64Array(nw));
+  const normalise = () => {
     let s = 0;
-    for (const x of v) for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    for (let i = 0; i < e.length; i++) s += e[i] * e[i];
     s = Math.sqrt(s) || 1;
-    for (const x of v) for (let i = 0; i < x.length; i++) x[i] /= s;
+    for (let i = 0; i < e.length; i++) e[i] /= s;
   };
-  normalise(e);
-  let gain = 0;
-  for (let outer = 0; outer < 12; outer++) {
-    let fw = lfrForward(lfr, theta, e);
-    for (let it = 0; it < 30; it++) {
-      const adj = lfrAdjoint(lfr, theta, fw.xi, fw.y);
-      let ny = 0;
-      for (const y of fw.y) for (let i = 0; i < y.length; i++) ny += y[i] * y[i];
-      gain = Math.sqrt(ny);
-      e = adj.de;
-      normalise(e);
-      fw = lfrForward(lfr, theta, e);
+  const forward = () => {
+    for (let t = 0; t < T; t++) {
+      const b = t * N;
+      if (t === 0) xi.fill(0, 0, ns);
+      else
+        for (let r = 0; r < ns; r++) {
+          // new state of step t - 1
+          let v = 0;
+          for (let k = sp[r], ke = sp[r + 1]; k < ke; k++) v += sv[k] * xi[b - N + si[k]];
+          xi[b + r] = v;
+        }
+      for (let j = 0; j < n; j++) xi[b + ns + j] = e[t * n + j];
+      const th = theta[t];
+      for (let i = 0; i < nw; i++) {
+        const a = th[i];
+        if (a === 0) {
+          xi[b + wOff + i] = 0;
+          continue;
+        }
+        let z = 0;
+        for (let k = zp[i], ke = zp[i + 1]; k < ke; k++) z += zv[k] * xi[b + zi[k]];
+        xi[b + wOff + i] = a * z;
+      }
+      for (let r = 0; r < m; r++) {
+        let v = 0;
+        for (let k = yp[r], ke = yp[r + 1]; k < ke; k++) v += yv[k] * xi[b + yi[k]];
+        y[t * m + r] = v;
+      }
     }
-    const adj = lfrAdjoint(lfr, theta, fw.xi, fw.y);
+  };
+  // adjoint: writes the input gradient into e (and the gain gradients into dth when asked)
+  const adjoint = (withGains: boolean) => {
+    gs.fill(0);
+    for (let t = T - 1; t >= 0; t--) {
+      const b = t * N, th = theta[t];
+      g.fill(0);
+      for (let r = 0; r < m; r++) {
+        const d = y[t * m + r];
+        for (let k = yp[r], ke = yp[r + 1]; k < ke; k++) g[yi[k]] += yv[k] * d;
+      }
+      for (let r = 0; r < ns; r++) {
+        const d = gs[r];
+        for (let k = sp[r], ke = sp[r + 1]; k < ke; k++) g[si[k]] += sv[k] * d;
+      }
+      const dt = dth[t];
+      for (let i = nw - 1; i >= 0; i--) {
+        const gw = g[wOff + i];
+        const k0 = zp[i], k1 = zp[i + 1];
+        if (withGains) {
+          let z = 0;
+          for (let k = k0; k < k1; k++) z += zv[k] * xi[b + zi[k]];
+          dt[i] = gw * z;
+        }
+        const gz = gw * th[i];
+        if (gz !== 0) for (let k = k0; k < k1; k++) g[zi[k]] += zv[k] * gz;
+      }
+      for (let j = 0; j < n; j++) e[t * n + j] = g[ns + j];
+      for (let r = 0; r < ns; r++) gs[r] = g[r];
+    }
+  };
+  const outputNorm = () => {
+    let ny = 0;
+    for (let i = 0; i < y.length; i++) ny += y[i] * y[i];
+    return Math.sqrt(ny);
+  };
+  normalise();
+  const e0 = Float64Array.from(e);
+  for (let outer = 0; outer < 12; outer++) {
+    forward();
+    for (let it = 0; it < 30; it++) {
+      adjoint(false);
+      normalise();
+      forward();
+    }
+    // the gain gradients at (theta, e); the adjoint overwrites e, which is kept
+    e0.set(e);
+    adjoint(true);
+    e.set(e0);
     let changed = 0;
     const next = theta.map((th, t) => {
       const out = Float64Array.from(th);
       for (let i = 0; i < th.length; i++) {
-        const v = adj.dtheta[t][i] > 0 ? ranges[t].beta[i] : adj.dtheta[t][i] < 0 ? ranges[t].alpha[i] : th[i];
+        const v = dth[t][i] > 0 ? ranges[t].beta[i] : dth[t][i] < 0 ? ranges[t].alpha[i] : th[i];
         if (v !== th[i]) changed++;
         out[i] = v;
       }
@@ -352,11 +544,14 @@ export function lfrCandidate(lfr: StepLfr, ranges: { alpha: Float64Array; beta: 
     theta = next;
     if (changed === 0) break;
   }
-  const fw = lfrForward(lfr, theta, e);
-  let ny = 0;
-  for (const y of fw.y) for (let i = 0; i < y.length; i++) ny += y[i] * y[i];
-  gain = Math.sqrt(ny);
-  return { theta, e, xi: fw.xi, gain };
+  forward();
+  const gain = outputNorm();
+  return {
+    theta,
+    e: Array.from({ length: T }, (_, t) => e.slice(t * n, (t + 1) * n)),
+    xi: Array.from({ length: T }, (_, t) => xi.slice(t * N, (t + 1) * N)),
+    gain,
+  };
 }
 
 /**
@@ -418,11 +613,13 @@ export interface LfrBound {
 /** Bisection of {@link lfrBound} on one LFR. */
 function lfrBoundOf(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], o: LfrBoundOptions): LfrBound {
   const sets = o.kappas ? [o.kappas] : lfr.N > 300 ? RECIPE_SETS.map((r) => r.slice(0, 2)) : RECIPE_SETS;
-  let best: LfrBound = lfrBoundSet(lfr, ranges, { ...o, kappas: sets[0] });
+  // the candidate worst case depends on the LFR and the ranges only: one for every recipe set
+  const shared: { candidate?: LfrCandidate } = {};
+  let best: LfrBound = lfrBoundSet(lfr, ranges, { ...o, kappas: sets[0] }, shared);
   for (const kappas of sets.slice(1)) {
     // later sets only have to beat the best certificate so far
     const cap: number | undefined = best.value ?? o.maxGamma;
-    const r = lfrBoundSet(lfr, ranges, { ...o, kappas, maxGamma: cap, hi: Math.min(o.hi, cap ?? Infinity) });
+    const r = lfrBoundSet(lfr, ranges, { ...o, kappas, maxGamma: cap, hi: Math.min(o.hi, cap ?? Infinity) }, shared);
     const iterations = best.iterations + r.iterations;
     best = r.value !== null && (best.value === null || r.value < best.value) ? { ...r, iterations } : { ...best, iterations };
   }
@@ -430,7 +627,7 @@ function lfrBoundOf(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Ar
 }
 
 /** Bisection with one set of multiplier recipes. */
-function lfrBoundSet(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], o: LfrBoundOptions): LfrBound {
+function lfrBoundSet(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64Array }[], o: LfrBoundOptions, shared: { candidate?: LfrCandidate } = {}): LfrBound {
   for (const r of ranges)
     for (let i = 0; i < lfr.nw; i++)
       if (!Number.isFinite(r.alpha[i]) || !Number.isFinite(r.beta[i]))
@@ -446,11 +643,15 @@ function lfrBoundSet(lfr: StepLfr, ranges: { alpha: Float64Array; beta: Float64A
     return { value: null, reason: `skipped: the step LFR has ${lfr.N} variables (> ${maxSize}); raise maxSize to run it`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
   const kappas = o.kappas ?? (lfr.N > 300 ? DEFAULT_KAPPAS.slice(0, 2) : DEFAULT_KAPPAS);
   // gamma can only be feasible above the gain of any configuration the ranges allow
-  const cand: LfrCandidate | null = o.candidate === false ? null : lfrCandidate(lfr, ranges);
+  const cand: LfrCandidate | null = o.candidate === false ? null : (shared.candidate ??= lfrCandidate(lfr, ranges));
 
   const memo: (number | undefined)[] = [];
   // memoised recipes first; a failure is confirmed with the full search
-  const feasible = (g: number) => lfrFeasible(lfr, ranges, g, kappas, memo) || (memo.length > 0 && lfrFeasible(lfr, ranges, g, kappas, []));
+  // (with an empty memo the first search is already the full one: nothing to confirm)
+  const feasible = (g: number) => {
+    const memoised = memo.length > 0;
+    return lfrFeasible(lfr, ranges, g, kappas, memo) || (memoised && lfrFeasible(lfr, ranges, g, kappas, []));
+  };
   lo = Math.max(lo, cand ? cand.gain * (1 - 1e-9) : 0);
   if (lo >= maxGamma)
     return { value: null, reason: `the slope ranges admit a gain of ${lo} >= ${maxGamma}: no better certificate possible`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
