@@ -2,22 +2,28 @@
  * Foundation benchmark: seconds per epoch of the ICLRNN 2x64 CSTR configuration (training split,
  * batch 256, Adam, constraints after every step) with each training path (wasm f32 and f64, with
  * and without FMA, and the plain-JS f64 kernels), batch-1 forward latency (10 steps) and batch-1
- * forward + input-gradient latency; the PyTorch one-thread peer (../shared/bench/torch_iclrnn.py)
+ * forward + input-gradient latency, on the JS model (SequenceModel.forwardTimeMajor /
+ * backwardTimeMajor) and on the f64 wasm predictor (src/nn/wasm-predictor.ts, FMA when the engine
+ * has it), timed in interleaved rounds; the PyTorch one-thread peer (../shared/bench/torch_iclrnn.py)
  * in the same run when python3 has torch. Prints JSON and writes bench/results/foundation.json.
- * Usage: node --import tsx bench/foundation.ts [--epochs 3]
+ * `--latency-only` skips the training runs and the peer (the latencies then use the untrained model).
+ * Usage: node --import tsx bench/foundation.ts [--epochs 3] [--latency-only]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { enableWasmFma } from '../src/core/wasm-node.ts';
 import { jsKernels, kernels, setKernels } from '../src/core/kernels.ts';
 import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { prepareData } from '../src/train/pipeline.ts';
 import { buildModel } from '../src/nn/models.ts';
 import { train } from '../src/train/trainer.ts';
+import { WasmPredictor } from '../src/nn/wasm-predictor.ts';
 import { writeResult, median, arg } from './util.ts';
 
 export async function run(): Promise<Record<string, unknown>> {
   const epochs = Number(arg('--epochs', '3'));
+  const latencyOnly = process.argv.includes('--latency-only');
   const dataset = generateCstrDataset();
   const data = prepareData(dataset, {});
   const variants: { name: string; precision: 'f32' | 'f64'; wasm: boolean; fma: boolean }[] = [
@@ -32,7 +38,7 @@ export async function run(): Promise<Record<string, unknown>> {
   enableWasmFma(); // before the default GEMM backend is chosen, so it gets the FMA variant too
   const defaultKernels = kernels();
   let model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed: 0 });
-  for (const v of variants) {
+  for (const v of latencyOnly ? [] : variants) {
     // the FMA kernels validate only after the V8 flag is set (Node 20); once set it stays set,
     // so the non-FMA variants run first
     if (v.fma && !enableWasmFma().relaxedSimd) {
@@ -48,27 +54,35 @@ export async function run(): Promise<Record<string, unknown>> {
     epochSeconds[v.name] = { median: median(perEpoch), all: perEpoch, kernels: h.kernels };
     setKernels(prevKernels);
   }
-  const peer = torchPeer(epochs);
-  const best = Math.min(...Object.values(epochSeconds).filter((e) => e !== null).map((e) => e!.median));
+  const peer = latencyOnly ? { epochSeconds: null, batch1Microseconds: null, version: null, note: 'skipped (--latency-only)' } : torchPeer(epochs);
+  const best = latencyOnly ? null : Math.min(...Object.values(epochSeconds).filter((e) => e !== null).map((e) => e!.median));
   // batch-1 latencies on one 10-step sequence
   const x = data.test.inputs.subarray(0, 10 * 4);
   const xt = Float64Array.from(x);
   const dy = new Float64Array(10 * 2).fill(1);
-  const time = (fn: () => void, reps: number): number => {
-    for (let i = 0; i < 200; i++) fn();
-    const samples: number[] = [];
+  // rounds of every path in turn, so that load from other jobs falls on all of them alike
+  const timeAll = (fns: (() => void)[], reps: number): number[] => {
+    for (const fn of fns) for (let i = 0; i < 200; i++) fn();
+    const samples: number[][] = fns.map(() => []);
     for (let r = 0; r < 7; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < reps; i++) fn();
-      samples.push(((performance.now() - t0) / reps) * 1000);
+      fns.forEach((fn, k) => {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) fn();
+        samples[k].push(((performance.now() - t0) / reps) * 1000);
+      });
     }
-    return median(samples);
+    return samples.map(median);
   };
-  const forwardUs = time(() => void model.forwardTimeMajor(xt, 1, 10), 2000);
-  const gradUs = time(() => {
+  const wasm = WasmPredictor.create(model); // f64, FMA after enableWasmFma() where the engine has relaxed SIMD
+  const yOut = new Float64Array(10 * 2), dxOut = new Float64Array(10 * 4);
+  const jsFwd = () => void model.forwardTimeMajor(xt, 1, 10);
+  const jsGrad = () => {
     model.forwardTimeMajor(xt, 1, 10);
     model.backwardTimeMajor(dy, true, false);
-  }, 2000);
+  };
+  const fns = [jsFwd, jsGrad];
+  if (wasm) fns.push(() => void wasm.forward(xt, 1, 10, yOut), () => void wasm.inputGradient(xt, dy, 1, 10, dxOut));
+  const [forwardUs, gradUs, wasmForwardUs, wasmGradUs] = timeAll(fns, 2000);
   const result = {
     benchmark: 'foundation',
     config: { model: 'iclrnn', hidden: 64, layers: 2, trainSequences: data.train.count, steps: 10, inputs: 8, batch: 256 },
@@ -77,6 +91,11 @@ export async function run(): Promise<Record<string, unknown>> {
     ratioToPeer: peer.epochSeconds ? Object.fromEntries(Object.entries(epochSeconds).map(([k, e]) => [k, e ? e.median / peer.epochSeconds! : null])) : null,
     batch1ForwardMicroseconds: forwardUs,
     batch1ForwardInputGradientMicroseconds: gradUs,
+    batch1Wasm: wasm
+      ? { precision: 'f64', fma: wasm.fma, forwardMicroseconds: wasmForwardUs, forwardInputGradientMicroseconds: wasmGradUs }
+      : { note: 'wasm SIMD unavailable: no wasm predictor' },
+    batch1Model: latencyOnly ? 'untrained (seed 0, --latency-only)' : `trained ${epochs} epochs (the last training variant)`,
+    loadAverage: loadavg(),
     targets: { f32EpochRatioToPeer: 0.7, f64EpochRatioToPeer: 1.5, batch1ForwardMicroseconds: 25, batch1ForwardInputGradientMicroseconds: 60 },
   };
   writeResult('foundation', result);

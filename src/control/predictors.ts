@@ -215,6 +215,7 @@ export class ModelPredictor implements Predictor {
     this.na = m.augmentedSize;
     this.offset = m.spec.augmentation ? Float64Array.from(m.spec.augmentation.offset) : null;
     this.wasm = (options.wasm ?? true) ? WasmPredictor.create(m) : null;
+    this.wasm?.reserve(lanes, layout.steps); // every call here fits: 1 sequence or `lanes` lanes
     this.yBuf = new Float64Array(layout.steps * nout);
     this.gBuf = new Float64Array(layout.steps * nin);
     this.engine = (options.forwardMode ?? true) ? forwardEngine(m, lanes, this.wasm) : null;

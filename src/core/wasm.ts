@@ -37,6 +37,7 @@ export interface WasmKernelExports {
   cellSeq(steps: number, rows: number, u: number, p: number, pStride: number, s: number, r: number, bias: number, act: number, tangent: number, idx: number): void;
   cellSeqBack(steps: number, rows: number, u: number, s: number, dz: number, rt: number, act: number, idx: number): void;
   tangentBiasAct(steps: number, lanes: number, cols: number, z: number, bias: number, act: number): void;
+  reluPattern(steps: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
 }
 
 // (module (func (result v128) v128.const 0)): validates where SIMD is supported.
@@ -167,6 +168,8 @@ export class WasmArena {
   private top: number;
   private buffer: ArrayBuffer | null = null;
   private view: Float32Array | Float64Array = new Float64Array(0);
+  private byteBuffer: ArrayBuffer | null = null;
+  private u8: Uint8Array = new Uint8Array(0);
 
   constructor(readonly k: WasmKernelExports) {
     this.precision = k.isF64() ? 'f64' : 'f32';
@@ -203,6 +206,26 @@ export class WasmArena {
       this.view = this.precision === 'f64' ? new Float64Array(buf) : new Float32Array(buf);
     }
     return this.view;
+  }
+
+  /** A byte view of the whole memory (re-created after growth). */
+  get bytesView(): Uint8Array {
+    const buf = this.k.memory.buffer;
+    if (buf !== this.byteBuffer) {
+      this.byteBuffer = buf;
+      this.u8 = new Uint8Array(buf);
+    }
+    return this.u8;
+  }
+
+  /**
+   * Grows the memory once so that `bytes` more bytes can be allocated without further growth
+   * (each `memory.grow` may copy the whole memory).
+   */
+  reserve(bytes: number): void {
+    const end = this.top + Math.ceil(bytes / 16) * 16;
+    const have = this.k.memory.buffer.byteLength;
+    if (end > have) this.k.memory.grow(Math.ceil((end - have) / 65536));
   }
 
   /** A view of one tensor (valid until the memory grows). */

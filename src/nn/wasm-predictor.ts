@@ -95,6 +95,7 @@ export class WasmPredictor {
   private A: ArenaTensor = { offset: 0, length: 0 }; // rows * na: the augmented input (forward mode: lanes * na)
   private DA: ArenaTensor = { offset: 0, length: 0 }; // rows * na: gradient w.r.t. the augmented input
   private IDX: ArenaTensor = { offset: 0, length: 0 }; // i32 scratch of the sparse products
+  private PAT: ArenaTensor = { offset: 0, length: 0 }; // bytes: the activation pattern of a forward-mode run
   private capRows = 0;
   private capBlocks = 0;
 
@@ -152,6 +153,7 @@ export class WasmPredictor {
     }
     this.maxWidth = maxWidth;
     this.piecewiseLinear = this.stages.every((s) => (s.kind === 'cell' ? s.relu : !s.residual && (s.relu || s.act === WASM_ACT.linear)));
+    this.ar.reserve(total * 8);
     this.Wt = this.ar.alloc(total);
     this.sync();
     this.ensure(16, 8);
@@ -173,12 +175,26 @@ export class WasmPredictor {
     }
   }
 
+  /**
+   * Sizes the buffers for `batch` sequences (or forward-mode lanes) of `steps` steps up front, so
+   * that the first call of that size does not grow the memory (calls of other sizes grow it as
+   * needed).
+   */
+  reserve(batch: number, steps: number): void {
+    this.ensure(batch * steps, batch);
+  }
+
   /** Makes the buffers hold `rows` rows (steps x batch or steps x lanes) in blocks of `blocks`. */
   private ensure(rows: number, blocks: number): void {
     if (rows <= this.capRows && blocks <= this.capBlocks) return;
     const R = Math.max(rows, this.capRows), B = Math.max(blocks, this.capBlocks);
     const ar = this.ar;
     // a bump allocator: buffers outgrown here stay unused in the arena (capacities only grow)
+    const sizes: number[] = [];
+    for (const st of this.stages) sizes.push(...(st.kind === 'cell' ? [(R + B) * st.units, R * st.units, B * st.units] : [R * st.units, st.residual ? R * st.units : 0, R * st.units]));
+    const patBytes = R * this.patternSize(1);
+    sizes.push(R * this.na, R * this.na, Math.ceil(this.maxWidth / 2) + 2, Math.ceil(patBytes / 8));
+    ar.reserve(sizes.reduce((a, n) => a + Math.ceil(n / 2) * 16, 0)); // one memory.grow for all
     for (const st of this.stages) {
       if (st.kind === 'cell') {
         st.S = ar.alloc((R + B) * st.units);
@@ -193,6 +209,7 @@ export class WasmPredictor {
     this.A = ar.alloc(R * this.na);
     this.DA = ar.alloc(R * this.na);
     this.IDX = ar.alloc(Math.ceil(this.maxWidth / 2) + 2);
+    this.PAT = ar.alloc(Math.ceil(patBytes / 8));
     this.capRows = R;
     this.capBlocks = B;
   }
@@ -335,7 +352,9 @@ export class WasmPredictor {
     const na = this.na, L = lanes, rows = L * steps;
     this.ensure(rows, L);
     const k = this.k, ar = this.ar, idx = ar.ptr(this.IDX);
-    ar.f.set(a.subarray(0, L * na), this.A.offset);
+    if (a.length < L * na) throw new ValidationError(`WasmPredictor.tangent: a holds ${a.length} values, expected ${L * na}`);
+    const f = ar.f;
+    for (let i = 0, o = this.A.offset; i < L * na; i++) f[o + i] = a[i];
     let input = ar.ptr(this.A);
     let first = true;
     for (const st of this.stages) {
@@ -356,7 +375,7 @@ export class WasmPredictor {
         k.gemm(rows, u, n, input, n, 1, this.w(st.W), u, 1, act, u, 0);
         k.tangentBiasAct(steps, L, u, act, this.w(st.b), st.act);
         if (st.residual) {
-          const f = ar.f, A = this.A.offset, src = st.ACT.offset, dst = st.OUT.offset, blk = L * u;
+          const A = this.A.offset, src = st.ACT.offset, dst = st.OUT.offset, blk = L * u;
           for (let t = 0; t < steps; t++) for (let i = 0; i < blk; i++) f[dst + t * blk + i] = f[src + t * blk + i] + f[A + i];
         }
       }
@@ -365,23 +384,21 @@ export class WasmPredictor {
     }
     const n = rows * this.nout;
     if (out.length < n) throw new ValidationError(`WasmPredictor.tangent: out holds ${out.length} values, expected ${n}`);
-    const f = ar.f;
     const o = this.outPtr(this.stages[this.stages.length - 1], L) / 8;
-    out.set(f.subarray(o, o + n));
+    for (let i = 0; i < n; i++) out[i] = f[o + i];
     if (pattern) {
+      const per = this.patternSize(1), dst = ar.ptr(this.PAT);
       let base = 0;
-      const per = this.patternSize(1);
       for (const st of this.stages) {
         if (!st.relu) continue;
-        const u = st.units, blk = L * u;
         // lane 0 of each step's block: h > 0 exactly when the pre-activation was > 0
-        const src = st.kind === 'cell' ? st.S.offset + blk : st.ACT.offset;
-        for (let t = 0; t < steps; t++) {
-          const s0 = src + t * blk, p0 = t * per + base;
-          for (let j = 0; j < u; j++) pattern[p0 + j] = f[s0 + j] > 0 ? 1 : 0;
-        }
+        const u = st.units, src = st.kind === 'cell' ? ar.ptr(st.S, L * u) : ar.ptr(st.ACT);
+        k.reluPattern(steps, u, src, L * u, dst + base, per);
         base += u;
       }
+      const bytes = ar.bytesView, m = steps * per;
+      if (pattern.length < m) throw new ValidationError(`WasmPredictor.tangent: pattern holds ${pattern.length} entries, expected ${m}`);
+      pattern.set(bytes.subarray(dst, dst + m));
     }
   }
 }

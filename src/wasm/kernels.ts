@@ -424,6 +424,11 @@ function mmSkip(rows: i32, n: i32, k: i32, x: usize, ldx: i32, w: usize, y: usiz
     }
   }
   if (cnt == 0) return;
+  if (cnt * 8 >= k * 7) {
+    // (nearly) every row active: the blocked dense product without the index indirection
+    gemmRowsB(rows, n, k, x, ldx, 1, w, n, y, ldy, 1);
+    return;
+  }
   const zero = vsplat(<T>0);
   let l = 0;
   for (; l + 2 <= rows; l += 2) {
@@ -472,8 +477,8 @@ function mmSkip(rows: i32, n: i32, k: i32, x: usize, ldx: i32, w: usize, y: usiz
   if (l < rows) {
     const x0 = x + <usize>l * rx, y0 = y + <usize>l * ry;
     let j = 0;
-    for (; j + 8 * W <= n; j += 8 * W) {
-      let s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
       const wj = w + <usize>j * ES;
       for (let q = 0; q < cnt; q++) {
         const i = <usize>load<i32>(idx + (<usize>q << 2));
@@ -481,12 +486,9 @@ function mmSkip(rows: i32, n: i32, k: i32, x: usize, ldx: i32, w: usize, y: usiz
         const pw = wj + i * rw;
         s0 = vmadd(a0, v128.load(pw), s0); s1 = vmadd(a0, v128.load(pw, 16), s1);
         s2 = vmadd(a0, v128.load(pw, 32), s2); s3 = vmadd(a0, v128.load(pw, 48), s3);
-        s4 = vmadd(a0, v128.load(pw, 64), s4); s5 = vmadd(a0, v128.load(pw, 80), s5);
-        s6 = vmadd(a0, v128.load(pw, 96), s6); s7 = vmadd(a0, v128.load(pw, 112), s7);
       }
       const q0 = y0 + <usize>j * ES;
       storeVec(q0, s0, 1); storeVec(q0 + 16, s1, 1); storeVec(q0 + 32, s2, 1); storeVec(q0 + 48, s3, 1);
-      storeVec(q0 + 64, s4, 1); storeVec(q0 + 80, s5, 1); storeVec(q0 + 96, s6, 1); storeVec(q0 + 112, s7, 1);
     }
     for (; j + W <= n; j += W) {
       let s0 = zero;
@@ -595,4 +597,16 @@ export function cellSeqBack(steps: i32, rows: i32, u: i32, s: usize, dz: usize, 
 export function tangentBiasAct(steps: i32, lanes: i32, cols: i32, z: usize, bias: usize, act: i32): void {
   const blk = <usize>lanes * <usize>cols * ES;
   for (let t = 0; t < steps; t++) tangentActRows(lanes, cols, z + <usize>t * blk, bias, act);
+}
+
+/**
+ * Activation pattern bytes: dst[t * dstStride + j] = src[t * srcStride + j] > 0 ? 1 : 0 for t < steps,
+ * j < n (a ReLU layer's outputs: on exactly where the pre-activation was > 0). Strides in elements
+ * of src (T) and bytes of dst.
+ */
+export function reluPattern(steps: i32, n: i32, src: usize, srcStride: i32, dst: usize, dstStride: i32): void {
+  for (let t = 0; t < steps; t++) {
+    const s = src + <usize>t * <usize>srcStride * ES, d = dst + <usize>t * <usize>dstStride;
+    for (let j = 0; j < n; j++) store<u8>(d + <usize>j, load<T>(s + <usize>j * ES) > 0 ? 1 : 0);
+  }
 }
