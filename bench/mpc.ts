@@ -3,7 +3,8 @@
  * and trained RNN, LSTM, ICRNN, ICLSTM and ICLRNN predictors (2 x 64), horizons 2, 5 and 10, from
  * both published initial states; closed-loop steps to reach the target; SQP iterations and model
  * evaluations. Every configuration runs its closed loop twice and times the second run (the first
- * warms up the JIT); the plant is RK4 with 1e-5 h steps. Also: horizon 2 with the BFGS Hessian
+ * warms up the JIT; `--warmup N` runs N untimed loops first, for the steady state of a controller
+ * that has been running a while); the plant is RK4 with 1e-5 h steps. Also: horizon 2 with the BFGS Hessian
  * (same exact gradients; iterations compare the model families without Gauss-Newton) and with
  * reverse-mode (adjoint) gradients, and Gauss-Newton without Jacobian reuse. And (issue 16) the safe
  * learned-model LMPC ('tightened': Lyapunov constraint tightened by the estimated model error bound,
@@ -20,7 +21,7 @@
  * path (the comparison in the same conditions), and the 'gauss-newton-js' variant (horizon 2) does
  * so for one configuration inside a normal run.
  *
- * Usage: node --import tsx bench/mpc.ts [--models-dir DIR | --models PATTERN] [--epochs N] [--wasm off]
+ * Usage: node --import tsx bench/mpc.ts [--models-dir DIR | --models PATTERN] [--epochs N] [--wasm off] [--warmup 1]
  * Prints JSON and writes bench/results/mpc.json.
  */
 import { existsSync } from 'node:fs';
@@ -77,6 +78,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const started = Date.now();
   enableWasmFma(); // as the CLI does
   const wasmOff = arg('--wasm', 'on') === 'off';
+  const warmup = Math.max(1, Number(arg('--warmup', '1')));
   setWasmDisabled(wasmOff);
 
   // ---------- models ----------
@@ -105,7 +107,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const prevDisabled = setWasmDisabled(wasmOff || jsOnly);
     for (const x0 of CSTR_LMPC.initialStates) {
       // JIT warm-up on a separate controller (untimed), so the timed run starts with empty caches
-      runCstrClosedLoop(createCstrLmpc(source, { ...options, horizon }), x0);
+      for (let w = 0; w < warmup; w++) runCstrClosedLoop(createCstrLmpc(source, { ...options, horizon }), x0);
       const mpc = createCstrLmpc(source, { ...options, horizon });
       const p = mpc.predictor as Partial<ModelPredictor>;
       const before = p.stats ? { ...p.stats } : null;
@@ -131,7 +133,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const estimate = estimateCstrPredictionError(source);
     const estimateSeconds = (Date.now() - t0) / 1000;
     for (const x0 of CSTR_SAFETY_STATES) {
-      runCstrClosedLoop(createSafeCstrLmpc(source, { errorBound: estimate }).controller, x0);
+      for (let w = 0; w < warmup; w++) runCstrClosedLoop(createSafeCstrLmpc(source, { errorBound: estimate }).controller, x0);
       const made = createSafeCstrLmpc(source, { errorBound: estimate });
       const r = runCstrClosedLoop(made.controller, x0);
       const s = summarizeClosedLoop(r);
@@ -194,7 +196,8 @@ export async function run(): Promise<Record<string, unknown>> {
     config: {
       system: 'cstr', lmpc: 'REFERENCE.md section 1 (weights, bounds, P, 0.005 h, Lyapunov constraint per period)', horizons, initialStates: CSTR_LMPC.initialStates,
       maxSteps: CSTR_LMPC.maxSteps, plant: 'RK4, 1e-5 h', models: modelInfo,
-      timing: 'wall clock per controller call; a fresh controller runs the closed loop after an untimed identical run on another controller (JIT warm-up; no shared caches)',
+      timing: `wall clock per controller call; a fresh controller runs the closed loop after ${warmup} untimed identical run(s) on other controllers (JIT warm-up; no shared caches)`,
+      warmupRuns: warmup,
       variants: {
         'gauss-newton': 'default: forward-mode Jacobians chained over the horizon, Gauss-Newton SQP (exact Jacobian reuse for piecewise-linear networks)',
         bfgs: 'same exact gradients, BFGS Hessian',
