@@ -214,6 +214,25 @@ function eliminateSite(sc: StepScratch, wi: number, scale: number): boolean {
   if (nnz === 0) return !(piv > 0);
   if (!(piv < -SLACK * scale)) return false;
   const inv = 1 / piv;
+  // Rank-one update of the rows and columns of the non-zeros. Over their column span it runs on a
+  // dense copy of the pivot row (zeros elsewhere): an entry off the pattern gets `-= f * 0`, which
+  // leaves it as it is (K never holds -0: it is built by sums from +0), and the others get exactly
+  // the sparse update; the contiguous inner loop is much faster. Non-finite values take the
+  // sparse loop (f * 0 would be NaN there).
+  const lo = nzIdx[0], hi = nzIdx[nnz - 1];
+  let finite = Number.isFinite(inv);
+  for (let x = 0; x < nnz && finite; x++) if (!Number.isFinite(nzVal[x])) finite = false;
+  if (finite && hi - lo + 1 <= 3 * nnz) {
+    const row = sc.row;
+    row.fill(0, lo, hi + 1);
+    for (let x = 0; x < nnz; x++) row[nzIdx[x]] = nzVal[x];
+    for (let x = 0; x < nnz; x++) {
+      const f = nzVal[x] * inv;
+      const o = nzIdx[x] * N;
+      for (let c = lo; c <= hi; c++) K[o + c] -= f * row[c];
+    }
+    return true;
+  }
   for (let x = 0; x < nnz; x++) {
     const f = nzVal[x] * inv;
     const o = nzIdx[x] * N;
