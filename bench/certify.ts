@@ -11,9 +11,18 @@
  * rows of kinds not run this time from the previous results file of the same epochs).
  * The default (1 epoch, lighter attack, recurrent bound for the global certificate only) is the
  * quick run (about 3 minutes on 2 idle cores).
+ *
+ * `timing.certify` is the issue-11 measurement: the default certificate as `iclrnn certify` computes
+ * it (global and domain bound with the LFR, 32 x 80 attack, 2000 Jensen segments, reference
+ * estimate; steps 10), `--runs` times (default 3) in this process: the first run, the median and
+ * the CPU seconds, with the load average (a background job inflates wall times).
+ * `node --import tsx bench/certify.ts --timing-model MODEL.json [--runs 5]` times only that model
+ * file (a fresh process: the first run is the cold one, like the CLI) and writes
+ * bench/results/certify-timing.json instead of the table.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { certify } from '../src/certify/certify.ts';
 import { lipschitzAttack } from '../src/certify/empirical.ts';
 import { loadModel, saveModel } from '../src/io/model-file.ts';
@@ -23,7 +32,45 @@ import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { fitModel, testMseOf } from '../src/train/pipeline.ts';
 import { arg, writeResult } from './util.ts';
 
+/**
+ * The default certificate of `iclrnn certify` (steps 10), `runs` times: wall and CPU seconds of each
+ * run, the first, the median, and the parts (attack, global, domain) of the median run.
+ */
+export function certifyTiming(model: SequenceModel, runs: number, steps = 10): Record<string, unknown> {
+  const rs: { seconds: number; cpuSeconds: number; attack: number | null; global: number; domain: number | null; upperBound: number | null; domainBound: number | null }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const rep = certify(model, { steps });
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const D = rep.lipschitz.details;
+    rs.push({ seconds, cpuSeconds: (c.user + c.system) / 1e6, attack: D.attack?.seconds ?? null, global: D.global.seconds, domain: D.domain?.seconds ?? null, upperBound: rep.lipschitz.upperBound, domainBound: rep.lipschitz.domain });
+  }
+  const sorted = [...rs].sort((a, b) => a.seconds - b.seconds);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  return {
+    what: 'default iclrnn certify: global + domain bound (LFR), attack 32 x 80, Jensen 2000, reference estimate; steps 10',
+    firstSeconds: rs[0].seconds,
+    medianSeconds: median.seconds,
+    medianCpuSeconds: [...rs].sort((a, b) => a.cpuSeconds - b.cpuSeconds)[Math.floor((rs.length - 1) / 2)].cpuSeconds,
+    parts: { attack: median.attack, global: median.global, domain: median.domain },
+    upperBound: median.upperBound,
+    domain: median.domainBound,
+    runs: rs.map((r) => ({ seconds: r.seconds, cpuSeconds: r.cpuSeconds })),
+    loadAverage: loadavg(),
+  };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
+  const timingModel = arg('--timing-model', '');
+  const runs = Number(arg('--runs', '3'));
+  if (timingModel) {
+    const stored = loadModel(timingModel);
+    const result = { benchmark: 'certify-timing', model: timingModel, certify: certifyTiming(stored.model, runs) };
+    writeResult('certify-timing', result);
+    return result;
+  }
   const epochs = Number(arg('--epochs', '1'));
   const full = epochs >= 50;
   const cache = arg('--cache', '');
@@ -100,6 +147,7 @@ export async function run(): Promise<Record<string, unknown>> {
           globalSeconds, localSecondsExtra: Math.max(0, localSeconds), localBoxSeconds: l.lipschitz.details.local?.seconds ?? null,
           upperBound: g.lipschitz.upperBound, local: l.lipschitz.local,
           fullReportSeconds: rep.seconds,
+          certify: certifyTiming(model, runs, steps),
         };
       }
     }
