@@ -96,6 +96,7 @@ export class WasmPredictor {
   private DA: ArenaTensor = { offset: 0, length: 0 }; // rows * na: gradient w.r.t. the augmented input
   private IDX: ArenaTensor = { offset: 0, length: 0 }; // i32 scratch of the sparse products
   private PAT: ArenaTensor = { offset: 0, length: 0 }; // bytes: the activation pattern of a forward-mode run
+  private patView = new Uint8Array(0);
   private capRows = 0;
   private capBlocks = 0;
 
@@ -232,7 +233,7 @@ export class WasmPredictor {
           f[o + nin + j] = off[j] - v;
         }
       }
-    } else f.set(x.subarray(0, rows * nin), o);
+    } else for (let i = 0, n = rows * nin; i < n; i++) f[o + i] = x[i];
   }
 
   private w(off: number): number {
@@ -286,7 +287,8 @@ export class WasmPredictor {
     const y = out ?? new Float64Array(n);
     if (y.length < n) throw new ValidationError(`WasmPredictor: output array holds ${y.length} values, expected ${n}`);
     const o = this.outPtr(this.stages[this.stages.length - 1], blocks) / 8;
-    y.set(this.ar.f.subarray(o, o + n));
+    const f = this.ar.f;
+    for (let i = 0; i < n; i++) y[i] = f[o + i];
     return y;
   }
 
@@ -306,7 +308,10 @@ export class WasmPredictor {
     if (y) this.copyOut(rows, batch, y);
     const k = this.k, ar = this.ar, idx = ar.ptr(this.IDX);
     const last = this.stages.length - 1;
-    ar.f.set(dy.subarray(0, rows * this.nout), this.stages[last].D.offset);
+    {
+      const f = ar.f, o = this.stages[last].D.offset;
+      for (let i = 0, n = rows * this.nout; i < n; i++) f[o + i] = dy[i];
+    }
     k.zero(rows * na, ar.ptr(this.DA));
     for (let s = last; s >= 0; s--) {
       const st = this.stages[s], n = st.inSize, u = st.units, D = ar.ptr(st.D);
@@ -328,7 +333,7 @@ export class WasmPredictor {
     const o = this.DA.offset;
     if (this.offset) {
       for (let r = 0; r < rows; r++) for (let j = 0; j < nin; j++) g[r * nin + j] = f[o + r * na + j] - f[o + r * na + nin + j];
-    } else g.set(f.subarray(o, o + rows * nin));
+    } else for (let i = 0, n = rows * nin; i < n; i++) g[i] = f[o + i];
     return g;
   }
 
@@ -396,9 +401,12 @@ export class WasmPredictor {
         k.reluPattern(steps, u, src, L * u, dst + base, per);
         base += u;
       }
-      const bytes = ar.bytesView, m = steps * per;
+      const m = steps * per;
       if (pattern.length < m) throw new ValidationError(`WasmPredictor.tangent: pattern holds ${pattern.length} entries, expected ${m}`);
-      pattern.set(bytes.subarray(dst, dst + m));
+      // a cached view of the pattern bytes (re-made when the memory grows or the length changes)
+      const buf = this.k.memory.buffer;
+      if (this.patView.buffer !== buf || this.patView.byteOffset !== dst || this.patView.length !== m) this.patView = new Uint8Array(buf, dst, m);
+      pattern.set(this.patView);
     }
   }
 }
