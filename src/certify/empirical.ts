@@ -108,7 +108,7 @@ export function pairRatios(model: SequenceModel, X: Float64Array, count: number,
 /** Outward-rounded enclosure of the outputs at one input sequence (interval arithmetic). */
 function pointEnclosure(model: SequenceModel, x: Float64Array, steps: number): { l: Float64Array; u: Float64Array } {
   if (needsProgramCertificate(model)) return intervalBounds(programStack(model), steps, { lo: x, hi: x }).outputs;
-  return propagateModel(model, steps, { center: x, radius: new Float64Array(x.length) }, { zonotope: false }).outputs;
+  return propagateModel(model, steps, { center: x, radius: new Float64Array(x.length) }, { zonotope: false, jacobian: false }).outputs;
 }
 
 

@@ -18,7 +18,12 @@ function safeMul(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : a * b;
 }
 
-/** Propagation context: the input box and whether linear forms are tracked. */
+const NO_ROWS = new Float64Array(0);
+
+/**
+ * Propagation context: the input box, whether linear forms are tracked and whether the Jacobian
+ * enclosure is (without it every JBound is empty: value bounds only).
+ */
 export class Ctx {
   readonly d: number;
   readonly forms: boolean;
@@ -28,7 +33,7 @@ export class Ctx {
   /** Zonotope width (noise symbols) or 0 when zonotopes are off, and the next free symbol. */
   E = 0;
   nextNoise = 0;
-  constructor(readonly box: InputBox, zonotopeSymbols = 0) {
+  constructor(readonly box: InputBox, zonotopeSymbols = 0, readonly jac = true) {
     this.d = box.center.length;
     let finite = true;
     for (let p = 0; p < this.d; p++) if (!Number.isFinite(box.radius[p])) finite = false;
@@ -119,6 +124,7 @@ export class Ctx {
   }
 
   newJ(k: number): JBound {
+    if (!this.jac) return { k, C: NO_ROWS, R: NO_ROWS };
     return { k, C: new Float64Array(k * this.d), R: new Float64Array(k * this.d) };
   }
 
@@ -141,7 +147,7 @@ export class Ctx {
         v.zc[i] = this.box.center[p];
         v.zG![i * this.E + p] = this.box.radius[p];
       }
-      j.C[i * d + p] = 1;
+      if (this.jac) j.C[i * d + p] = 1;
     }
     return { v, j };
   }
@@ -155,7 +161,7 @@ export class Ctx {
       v.u[i] = x.v.u[i];
       v.l[n + i] = offset[i] - x.v.u[i];
       v.u[n + i] = offset[i] - x.v.l[i];
-      for (let p = 0; p < d; p++) {
+      if (this.jac) for (let p = 0; p < d; p++) {
         j.C[i * d + p] = x.j.C[i * d + p];
         j.C[(n + i) * d + p] = -x.j.C[i * d + p];
         j.R[i * d + p] = x.j.R[i * d + p];
@@ -235,6 +241,9 @@ export function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, 
   }
   if (v.zc && bias) for (let c = 0; c < k; c++) v.zc[c] = bias[c];
   let kin = 1;
+  // the first term's products overwrite the fresh (zero) outputs: C = 0 + A B is A B (up to the
+  // sign of a zero), without the accumulating GEMM's copy of C
+  let acc = false;
   for (const { q, m } of terms) {
     kin += m.rows;
     const w = m.w, rows = m.rows, cols = m.cols;
@@ -272,14 +281,14 @@ export function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, 
     }
     // linear forms: loA_out = Wpos^T loA + Wneg^T hiA ; hiA_out = Wpos^T hiA + Wneg^T loA
     if (v.loA) {
-      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.loA!, 0, d, 1, v.loA, 0, d, true);
+      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.loA!, 0, d, 1, v.loA, 0, d, acc);
       gemm(k, d, rows, m.neg, 0, 1, cols, q.v.hiA!, 0, d, 1, v.loA, 0, d, true);
-      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.hiA!, 0, d, 1, v.hiA!, 0, d, true);
+      gemm(k, d, rows, m.pos, 0, 1, cols, q.v.hiA!, 0, d, 1, v.hiA!, 0, d, acc);
       gemm(k, d, rows, m.neg, 0, 1, cols, q.v.loA!, 0, d, 1, v.hiA!, 0, d, true);
     }
     if (v.zc) {
       const E = ctx.E;
-      gemm(k, E, rows, w, 0, 1, cols, q.v.zG!, 0, E, 1, v.zG!, 0, E, true);
+      gemm(k, E, rows, w, 0, 1, cols, q.v.zG!, 0, E, 1, v.zG!, 0, E, acc);
       for (let i = 0; i < rows; i++) {
         const ci = q.v.zc![i];
         if (ci === 0) continue;
@@ -287,11 +296,14 @@ export function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, 
       }
     }
     // Jacobian: C_out += W^T C ; R_out += |W|^T (R + gamma |C|)
-    gemm(k, d, rows, w, 0, 1, cols, q.j.C, 0, d, 1, jb.C, 0, d, true);
-    const gr = gamma(rows + 2);
-    const tmp = new Float64Array(rows * d);
-    for (let i = 0; i < tmp.length; i++) tmp[i] = q.j.R[i] + gr * Math.abs(q.j.C[i]);
-    gemm(k, d, rows, m.abs, 0, 1, cols, tmp, 0, d, 1, jb.R, 0, d, true);
+    if (ctx.jac) {
+      gemm(k, d, rows, w, 0, 1, cols, q.j.C, 0, d, 1, jb.C, 0, d, acc);
+      const gr = gamma(rows + 2);
+      const tmp = new Float64Array(rows * d);
+      for (let i = 0; i < tmp.length; i++) tmp[i] = q.j.R[i] + gr * Math.abs(q.j.C[i]);
+      gemm(k, d, rows, m.abs, 0, 1, cols, tmp, 0, d, 1, jb.R, 0, d, acc);
+    }
+    acc = true;
   }
   const gk = gamma(kin + 2);
   for (let c = 0; c < k; c++) {
@@ -320,14 +332,16 @@ export function add(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; j: JB
       v.hiC![c] = a.v.hiC![c] + b.v.hiC![c];
     }
   }
-  for (let i = 0; i < k * d; i++) {
-    j.C[i] = a.j.C[i] + b.j.C[i];
-    j.R[i] = (a.j.R[i] + b.j.R[i]) * (1 + Number.EPSILON) + Number.EPSILON * Math.abs(j.C[i]);
-    if (v.loA) {
+  if (ctx.jac)
+    for (let i = 0; i < k * d; i++) {
+      j.C[i] = a.j.C[i] + b.j.C[i];
+      j.R[i] = (a.j.R[i] + b.j.R[i]) * (1 + Number.EPSILON) + Number.EPSILON * Math.abs(j.C[i]);
+    }
+  if (v.loA)
+    for (let i = 0; i < k * d; i++) {
       v.loA[i] = a.v.loA![i] + b.v.loA![i];
       v.hiA![i] = a.v.hiA![i] + b.v.hiA![i];
     }
-  }
   if (v.zc) {
     for (let c = 0; c < k; c++) v.zc[c] = a.v.zc![c] + b.v.zc![c];
     for (let i = 0; i < v.zG!.length; i++) v.zG![i] = a.v.zG![i] + b.v.zG![i];
@@ -356,6 +370,7 @@ export function slice(ctx: Ctx, a: { v: VBound; j: JBound }, from: number, to: n
 /** Multiplies each row of a Jacobian enclosure by the scalar interval [lo, hi] (row-wise). */
 function scaleRows(ctx: Ctx, j: JBound, lo: Float64Array, hi: Float64Array): JBound {
   const d = ctx.d, out = ctx.newJ(j.k);
+  if (!ctx.jac) return out;
   for (let r = 0; r < j.k; r++) {
     const l = lo[r], h = hi[r];
     if (l === 0 && h === 0) continue;
@@ -588,7 +603,7 @@ export function multiply(ctx: Ctx, a: { v: VBound; j: JBound }, b: { v: VBound; 
   const ja = scaleRows(ctx, b.j, a.v.l, a.v.u);
   const jb = scaleRows(ctx, a.j, b.v.l, b.v.u);
   const j = ctx.newJ(k);
-  for (let i = 0; i < k * d; i++) {
+  if (ctx.jac) for (let i = 0; i < k * d; i++) {
     j.C[i] = ja.C[i] + jb.C[i];
     j.R[i] = (ja.R[i] + jb.R[i]) * (1 + Number.EPSILON) + Number.EPSILON * Math.abs(j.C[i]);
   }

@@ -101,11 +101,13 @@ type Q = { v: VBound; j: JBound };
 
 /**
  * Propagates value bounds and the secant-Jacobian enclosure through the whole model over the box
- * (module comment). Works for every cell type of the package.
+ * (module comment). Works for every cell type of the package. `jacobian: false` skips the Jacobian
+ * enclosure (the result's `jacobian` then holds no rows): the same value bounds, site ranges and
+ * statistics for less work (the attack's point enclosures).
  */
 export function propagateModel(
   model: SequenceModel, steps: number, box: InputBox,
-  options: { zonotope?: boolean; maxZonotopeSymbols?: number } = {},
+  options: { zonotope?: boolean; maxZonotopeSymbols?: number; jacobian?: boolean } = {},
 ): PropagationResult {
   model.requireStacked('propagateModel');
   const n = model.inputSize, m = model.outputSize;
@@ -122,7 +124,7 @@ export function propagateModel(
   }
   for (const h of model.head) symbols += h.units;
   symbols *= steps;
-  const ctx = new Ctx(box, options.zonotope === false || symbols + box.center.length > (options.maxZonotopeSymbols ?? 4000) ? 0 : symbols);
+  const ctx = new Ctx(box, options.zonotope === false || symbols + box.center.length > (options.maxZonotopeSymbols ?? 4000) ? 0 : symbols, options.jacobian !== false);
   const pre: PropagationResult['preactivations'] = [];
   const record = (layer: string, t: number, name: string, q: Q) => pre.push({ layer, t, name, l: q.v.l, u: q.v.u });
   const sites: Map<string, { lo: Float64Array; hi: Float64Array }>[] = Array.from({ length: steps }, () => new Map());
@@ -252,7 +254,7 @@ export function propagateModel(
     seq = out;
   });
   // head, per step
-  const J = { k: steps * m, C: new Float64Array(steps * m * ctx.d), R: new Float64Array(steps * m * ctx.d) };
+  const J = ctx.newJ(steps * m);
   const ol = new Float64Array(steps * m), ou = new Float64Array(steps * m);
   for (let t = 0; t < steps; t++) {
     let q = seq[t];
@@ -264,8 +266,10 @@ export function propagateModel(
       q = a;
       if (h.residual) q = add(ctx, q, aug[t]);
     });
-    J.C.set(q.j.C, t * m * ctx.d);
-    J.R.set(q.j.R, t * m * ctx.d);
+    if (ctx.jac) {
+      J.C.set(q.j.C, t * m * ctx.d);
+      J.R.set(q.j.R, t * m * ctx.d);
+    }
     ol.set(q.v.l, t * m);
     ou.set(q.v.u, t * m);
   }
