@@ -5,13 +5,14 @@
  */
 import { Rng } from '../core/rng.ts';
 import { buildModel, type BuildOptions, type BuiltinModelKind } from '../nn/models.ts';
-import type { SequenceModel } from '../nn/model.ts';
+import { toBatchMajor, toTimeMajor, type SequenceModel } from '../nn/model.ts';
+import { WasmPredictor } from '../nn/wasm-predictor.ts';
 import type { DatasetSplit, SequenceDataset } from '../systems/dataset.ts';
 import { assertFiniteDataset } from '../systems/dataset.ts';
 import { splitIndices } from '../systems/split.ts';
 import { MinMaxScaler, scalingProblems } from '../nn/scaler.ts';
 import { evaluateBaselines, skillRatio, type BaselineReport } from './metrics.ts';
-import { evaluateMse, train, trainAsync, type EpochInfo, type TrainHistory, type TrainingData, type TrainOptions } from './trainer.ts';
+import { evaluateMse, train, trainAsync, WASM_FORWARD_MIN_ROWS, type EpochInfo, type TrainHistory, type TrainingData, type TrainOptions } from './trainer.ts';
 import { ValidationError } from '../core/errors.ts';
 
 export type { ScaledModel } from '../nn/scaled-model.ts';
@@ -252,7 +253,9 @@ export function testMseOf(m: ScaledModel, dataset: SequenceDataset, splitSeed = 
 
 /**
  * Predicts in physical units: scales the inputs, runs the model, unscales the outputs.
- * `x` is batch-major (batch x steps x inputSize); returns batch x steps x outputSize.
+ * `x` is batch-major (batch x steps x inputSize); returns batch x steps x outputSize. From
+ * {@link WASM_FORWARD_MIN_ROWS} rows on, models the f64 wasm kernels cover (RNN, ICLRNN) run there
+ * (equal to the JS forward to about 1e-15 relative).
  *
  * @example
  * ```ts
@@ -262,6 +265,9 @@ export function testMseOf(m: ScaledModel, dataset: SequenceDataset, splitSeed = 
  */
 export function predictPhysical(m: ScaledModel, x: Float64Array, batch: number, steps: number): Float64Array {
   const xs = m.inputScaler ? m.inputScaler.transform(x) : x;
-  const y = m.model.forward(xs, batch, steps);
+  const fast = batch * steps >= WASM_FORWARD_MIN_ROWS ? WasmPredictor.create(m.model) : null;
+  const y = fast
+    ? toBatchMajor(fast.forward(toTimeMajor(xs, batch, steps, m.model.inputSize), batch, steps), batch, steps, m.model.outputSize)
+    : m.model.forward(xs, batch, steps);
   return m.outputScaler ? m.outputScaler.inverse(y, y) : y;
 }

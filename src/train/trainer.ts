@@ -8,6 +8,7 @@ import type { SequenceModel } from '../nn/model.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
 import { WasmTrainer } from './wasm-trainer.ts';
+import { WasmPredictor } from '../nn/wasm-predictor.ts';
 import { DataParallelGradients, type TrainingThreads } from './data-parallel.ts';
 
 /** Scaled sequences, batch-major: `inputs[(i * steps + t) * inputSize + f]`. */
@@ -109,18 +110,27 @@ export function gatherTimeMajor(src: Float64Array, steps: number, width: number,
   }
 }
 
+/**
+ * Rows (sequences x steps) from which batch evaluation runs in the f64 wasm kernels
+ * ({@link WasmPredictor}, equal to the JS forward to about 1e-15 relative) instead of JS: below
+ * it, setting up the kernel instance (about 1 ms) costs more than it saves.
+ */
+export const WASM_FORWARD_MIN_ROWS = 2048;
+
 /** Mean squared error of the model over a data set (no gradients), evaluated in chunks. */
 export function evaluateMse(model: SequenceModel, data: TrainingData, batchSize = 512): number {
   const steps = data.steps, nin = model.inputSize, nout = model.outputSize;
   const bs = Math.min(batchSize, data.count);
   const xb = new Float64Array(bs * steps * nin), yb = new Float64Array(bs * steps * nout);
   const idx = new Int32Array(data.count).map((_, i) => i);
+  // the f64 wasm forward where it covers the model and the data repay its set-up (about 1 ms)
+  const fast = data.count * steps >= WASM_FORWARD_MIN_ROWS ? WasmPredictor.create(model) : null;
   let sum = 0;
   for (let from = 0; from < data.count; from += bs) {
     const to = Math.min(data.count, from + bs), b = to - from;
     gatherTimeMajor(data.inputs, steps, nin, idx, from, to, xb);
     gatherTimeMajor(data.targets, steps, nout, idx, from, to, yb);
-    const y = model.forwardTimeMajor(xb, b, steps);
+    const y = fast ? fast.forward(xb.subarray(0, b * steps * nin), b, steps) : model.forwardTimeMajor(xb, b, steps);
     for (let i = 0; i < b * steps * nout; i++) {
       const e = y[i] - yb[i];
       sum += e * e;
