@@ -30,7 +30,11 @@ export class Ctx {
   readonly lo: Float64Array;
   readonly hi: Float64Array;
   stats: SiteStats = { reluActive: 0, reluInactive: 0, reluUnstable: 0, smooth: 0 };
-  /** Zonotope width (noise symbols) or 0 when zonotopes are off, and the next free symbol. */
+  /**
+   * Zonotope width (noise symbols) or 0 when zonotopes are off, and the next free symbol: every
+   * zonotope row is zero from column `nextNoise` on (symbols are handed out in order and a quantity
+   * only uses those that existed when it was formed), so the loops and products stop there.
+   */
   E = 0;
   nextNoise = 0;
   constructor(readonly box: InputBox, zonotopeSymbols = 0, readonly jac = true) {
@@ -53,11 +57,11 @@ export class Ctx {
   /** Concretises lower/upper forms into bounds, intersecting with the IBP bounds in place. */
   tighten(b: VBound): void {
     if (b.zc) {
-      const E = this.E;
+      const E = this.E, used = this.nextNoise;
       for (let j = 0; j < b.k; j++) {
         let r = 0;
         const o = j * E;
-        for (let e = 0; e < E; e++) r += Math.abs(b.zG![o + e]);
+        for (let e = 0; e < used; e++) r += Math.abs(b.zG![o + e]);
         const c = b.zc[j];
         const w = (r + Math.abs(c)) * 1e-12;
         if (c - r - w > b.l[j]) b.l[j] = c - r - w;
@@ -288,7 +292,7 @@ export function linear(ctx: Ctx, terms: Term[], bias: ArrayLike<number> | null, 
     }
     if (v.zc) {
       const E = ctx.E;
-      gemm(k, E, rows, w, 0, 1, cols, q.v.zG!, 0, E, 1, v.zG!, 0, E, acc);
+      gemm(k, ctx.nextNoise, rows, w, 0, 1, cols, q.v.zG!, 0, E, 1, v.zG!, 0, E, acc);
       for (let i = 0; i < rows; i++) {
         const ci = q.v.zc![i];
         if (ci === 0) continue;
@@ -502,7 +506,7 @@ export function activation(ctx: Ctx, z: { v: VBound; j: JBound }, act: Activatio
       }
       const o = c * E;
       v.zc[c] = lam * z.v.zc![c] + mu;
-      if (lam !== 0) for (let e = 0; e < E; e++) v.zG![o + e] = lam * z.v.zG![o + e];
+      if (lam !== 0) for (let e = 0; e < first; e++) v.zG![o + e] = lam * z.v.zG![o + e];
       v.zG![o + first + c] = Math.abs(beta) * (1 + 1e-12) + 4 * Number.EPSILON * (Math.abs(mu) + Math.abs(v.zc[c]));
     }
   }
