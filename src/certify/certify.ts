@@ -35,7 +35,7 @@ import { structuralConvexity, type StructuralConvexity } from './convexity.ts';
 import { jensenCheck, lipschitzAttack, referenceEstimate, type AttackResult, type JensenResult, type ReferenceEstimate } from './empirical.ts';
 import { propagateModel, type InputBox, type PropagationResult, type SiteStats } from './propagate.ts';
 import { productBound, type MatrixNorm } from './product.ts';
-import { lfrBound } from './lfr.ts';
+import { buildStepLfr, lfrBound, type StepLfr } from './lfr.ts';
 import { certifiedNorm } from '../core/spectral.ts';
 import { needsProgramCertificate, programConvexity, programGain } from './programs.ts';
 import { ValidationError } from '../core/errors.ts';
@@ -165,7 +165,7 @@ export function enclosureNorm(J: { C: Float64Array; R: Float64Array }, rows: num
 
 function boxBound(
   model: SequenceModel, steps: number, box: InputBox, lowerBound: number, useLfr: boolean, tolerance: number, cap: number | null, productValue: number | null,
-  precomputed?: PropagationResult, lfrMaxSize = 520,
+  precomputed?: PropagationResult, lfrMaxSize = 520, stepLfr?: () => StepLfr | undefined,
 ): { detail: BoundDetail; prop: PropagationResult } {
   const t0 = now();
   const prop = precomputed ?? propagateModel(model, steps, box);
@@ -178,7 +178,7 @@ function boxBound(
   const candidates = [unrolled, productValue, cap].filter((v): v is number => v !== null && Number.isFinite(v));
   const best0 = candidates.length ? Math.min(...candidates) : null;
   if (useLfr) {
-    const r = lfrBound(model, prop, { lo: Math.max(lowerBound, 1e-300), hi: best0 ?? Math.max(1, lowerBound * 4), tolerance, maxGamma: best0 ?? 1e12, maxSize: lfrMaxSize });
+    const r = lfrBound(model, prop, { lo: Math.max(lowerBound, 1e-300), hi: best0 ?? Math.max(1, lowerBound * 4), tolerance, maxGamma: best0 ?? 1e12, maxSize: lfrMaxSize, stepLfr: stepLfr?.() });
     recurrent = r.value;
     if (r.value === null) {
       reason = r.reason;
@@ -248,12 +248,25 @@ export function certify(
     const r = programBounds(model, steps, low, high, options, seed);
     return report(model, steps, structural, numerical, reference, attack, r.global, r.domain, r.local, [], options, low, high, t0);
   }
+  // one step LFR for every scope (built on first use; lfrBound reports a model it cannot build)
+  let stepLfr: StepLfr | undefined, lfrTried = false;
+  const sharedLfr = () => {
+    if (!lfrTried) {
+      lfrTried = true;
+      try {
+        stepLfr = buildStepLfr(model);
+      } catch {
+        stepLfr = undefined;
+      }
+    }
+    return stepLfr;
+  };
   // global
   const tg = now();
   const globalBox = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(Infinity) };
   const globalProp = propagateModel(model, steps, globalBox);
   const prod = productBound(model, steps, globalProp);
-  const g = boxBound(model, steps, globalBox, lower, useLfr('global'), tolerance, null, prod.value, globalProp, options.lfrMaxSize?.global ?? 520);
+  const g = boxBound(model, steps, globalBox, lower, useLfr('global'), tolerance, null, prod.value, globalProp, options.lfrMaxSize?.global ?? 520, sharedLfr);
   g.detail.seconds = (now() - tg) / 1000;
   if (g.detail.value === null) g.detail.reason = prod.reason ?? g.detail.reason;
   const upper = g.detail.value;
@@ -261,7 +274,7 @@ export function certify(
   let domain: CertificateReport['lipschitz']['details']['domain'] = null;
   if (options.domainBound ?? true) {
     const box = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(0.5 * (high - low)) };
-    const b = boxBound(model, steps, box, 0, useLfr('domain'), tolerance, upper, null, undefined, options.lfrMaxSize?.domain ?? 520);
+    const b = boxBound(model, steps, box, 0, useLfr('domain'), tolerance, upper, null, undefined, options.lfrMaxSize?.domain ?? 520, sharedLfr);
     domain = { ...b.detail, low, high, attack: null };
   }
   // local
@@ -280,7 +293,7 @@ export function certify(
     let inside = true;
     for (let p = 0; p < d; p++) if (center[p] - radius < low || center[p] + radius > high) inside = false;
     if (inside && domain?.value !== null && domain?.value !== undefined) cap = cap === null ? domain.value : Math.min(cap, domain.value);
-    const b = boxBound(model, steps, box, 0, useLfr('local'), tolerance, cap, null, undefined, options.lfrMaxSize?.local ?? 600);
+    const b = boxBound(model, steps, box, 0, useLfr('local'), tolerance, cap, null, undefined, options.lfrMaxSize?.local ?? 600, sharedLfr);
     local = { ...b.detail, radius, attack: la };
   }
   return report(model, steps, structural, numerical, reference, attack, g.detail, domain, local, prod.norms, options, low, high, t0);

@@ -712,6 +712,11 @@ export interface LfrBoundOptions {
   kappas?: [number, number][];
   /** Largest per-step problem (variables N = states + inputs + sites) solved (default 520). */
   maxSize?: number;
+  /**
+   * The model's step LFR when the caller already built it (`buildStepLfr(model)` with the weights
+   * as they are now; certify shares one between its scopes).
+   */
+  stepLfr?: StepLfr;
 }
 
 /** The one-layer model of layer `li` (same weights; augmentation only for the first layer; no head). */
@@ -739,7 +744,7 @@ export function layerModel(model: SequenceModel, li: number): SequenceModel {
 export function lfrBound(model: SequenceModel, prop: PropagationResult, o: LfrBoundOptions): LfrBound {
   let lfr: StepLfr;
   try {
-    lfr = buildStepLfr(model);
+    lfr = o.stepLfr ?? buildStepLfr(model);
   } catch (e) {
     return { value: null, reason: (e as Error).message, states: 0, sites: 0, iterations: 0 };
   }
