@@ -60,8 +60,8 @@ function describeScalingProblems(dataset: SequenceDataset, split: DatasetSplit):
     // Constant features: on the training rows (where the scaler is fitted); outliers: anywhere (an
     // outlier in the test part makes the test metrics as meaningless as one in the training part).
     const problems = [
-      ...scalingProblems(data, width, split.train, dataset.steps).filter((p) => p.kind === 'constant'),
-      ...scalingProblems(data, width).filter((p) => p.kind === 'outliers'),
+      ...scalingProblems(data, width, split.train, dataset.steps, ['constant']),
+      ...scalingProblems(data, width, undefined, 1, ['outliers']),
     ];
     for (const p of problems) {
       const column = names[p.feature] ?? String(p.feature);
