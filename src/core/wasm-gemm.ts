@@ -36,22 +36,36 @@ export function wasmGemmKernels(options: WasmGemmOptions = {}): Kernels | null {
         jsKernels.gemm(m, n, kk, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate);
         return;
       }
-      A = ensure(A, m * kk);
-      B = ensure(B, kk * n);
+      // A: its strides do not change the kernel's summation order, so a dense operand (row-major or
+      // transposed) is copied as one block with its own strides; a sparse view is packed.
+      const spanA = (m - 1) * aRow + (kk - 1) * aCol + 1;
+      const rawA = aRow >= 0 && aCol >= 0 && spanA <= m * kk;
+      // B: row-major rows (bCol 1) are copied as one block with their row stride; other layouts are
+      // packed row-major, so the product always runs the same (register-blocked) kernel
+      const spanB = (kk - 1) * bRow + n;
+      const rawB = bCol === 1 && bRow >= n && spanB <= 2 * kk * n;
+      A = ensure(A, rawA ? spanA : m * kk);
+      B = ensure(B, rawB ? spanB : kk * n);
       C = ensure(C, m * n);
       const f = arena.f as Float64Array; // after any growth
-      let o = A.offset;
-      for (let i = 0; i < m; i++) {
-        let p = aOff + i * aRow;
-        for (let q = 0; q < kk; q++, p += aCol) f[o++] = a[p];
+      if (rawA) f.set(a.subarray(aOff, aOff + spanA), A.offset);
+      else {
+        let o = A.offset;
+        for (let i = 0; i < m; i++) {
+          let p = aOff + i * aRow;
+          for (let q = 0; q < kk; q++, p += aCol) f[o++] = a[p];
+        }
       }
-      o = B.offset;
-      for (let q = 0; q < kk; q++) {
-        let p = bOff + q * bRow;
-        for (let j = 0; j < n; j++, p += bCol) f[o++] = b[p];
+      if (rawB) f.set(b.subarray(bOff, bOff + spanB), B.offset);
+      else {
+        let o = B.offset;
+        for (let q = 0; q < kk; q++) {
+          let p = bOff + q * bRow;
+          for (let j = 0; j < n; j++, p += bCol) f[o++] = b[p];
+        }
       }
       if (accumulate) for (let i = 0; i < m; i++) f.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), C.offset + i * n);
-      k.gemm(m, n, kk, arena.ptr(A), kk, 1, arena.ptr(B), n, 1, arena.ptr(C), n, accumulate ? 1 : 0);
+      k.gemm(m, n, kk, arena.ptr(A), rawA ? aRow : kk, rawA ? aCol : 1, arena.ptr(B), rawB ? bRow : n, 1, arena.ptr(C), n, accumulate ? 1 : 0);
       for (let i = 0; i < m; i++) c.set(f.subarray(C.offset + i * n, C.offset + (i + 1) * n), cOff + i * ldc);
     },
   };
