@@ -38,6 +38,7 @@ export interface WasmKernelExports {
   cellSeqBack(steps: number, rows: number, u: number, s: number, dz: number, rt: number, act: number, idx: number): void;
   tangentBiasAct(steps: number, lanes: number, cols: number, z: number, bias: number, act: number): void;
   reluPattern(steps: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
+  spectralNormalize(rows: number, cols: number, w: number, u: number, v: number, u2: number, iterations: number, tolerance: number, k: number, eps: number, mode: number, nonNeg: number): number;
 }
 
 // (module (func (result v128) v128.const 0)): validates where SIMD is supported.

@@ -98,6 +98,10 @@ export class WasmTrainer {
   private readonly adamConfig: Extract<OptimizerConfig, { type: 'adam' }>;
   private t = 0;
   private scratch = new Float64Array(0);
+  /** Per spectrally normalised parameter (index in params): its power-iteration vector in the arena. */
+  private readonly spectralU = new Map<number, ArenaTensor>();
+  private spectralV: ArenaTensor | null = null;
+  private spectralU2: ArenaTensor | null = null;
   private lastBatch = 0;
 
   /** A trainer for `model`, or null when wasm SIMD is unavailable or the model is not covered ({@link wasmTrainableReason}). */
@@ -160,7 +164,21 @@ export class WasmTrainer {
     }
     this.dsA = ar.alloc(B * maxUnits);
     this.dsB = ar.alloc(B * maxUnits);
+    // spectral normalisation runs in wasm: each constrained matrix keeps its power-iteration vector
+    // here, started from the constraint's own state (and handed back by pullWeights)
+    let maxRows = 0, maxCols = 0;
+    this.params.forEach((p, i) => {
+      if (p.constraint?.config.type !== 'spectral') return;
+      this.spectralU.set(i, ar.alloc(p.cols));
+      maxRows = Math.max(maxRows, p.rows);
+      maxCols = Math.max(maxCols, p.cols);
+    });
+    if (this.spectralU.size) {
+      this.spectralV = ar.alloc(maxRows);
+      this.spectralU2 = ar.alloc(maxCols);
+    }
     this.pushWeights();
+    this.pushSpectralState();
   }
 
   /** Bytes of wasm memory in use. */
@@ -174,13 +192,24 @@ export class WasmTrainer {
     this.params.forEach((p, i) => f.set(p.value, this.W.offset + this.paramOffsets[i]));
   }
 
-  /** Copies the arena's weights into the model's parameters (exact: f32 values are f64 values). */
+  /** Copies the arena's weights into the model's parameters (exact: f32 values are f64 values), and the power-iteration vectors into their constraints. */
   pullWeights(): void {
     const f = this.ar.f;
     this.params.forEach((p, i) => {
       const o = this.W.offset + this.paramOffsets[i];
       p.value.set(f.subarray(o, o + p.value.length));
     });
+    for (const [i, u] of this.spectralU) this.params[i].constraint!.restoreState?.(Array.from(this.ar.tensor(u)));
+  }
+
+  /** Copies the spectral constraints' power-iteration vectors into the arena (zeros: the kernel starts from the unit vector, as the JS constraint). */
+  private pushSpectralState(): void {
+    for (const [i, u] of this.spectralU) {
+      const state = this.params[i].constraint!.state?.() ?? null;
+      const view = this.ar.tensor(u);
+      if (state && state.length === view.length) view.set(state);
+      else view.fill(0);
+    }
   }
 
   /** The gradients of the last {@link computeGradients}, per parameter (model.parameters() order), as f64 copies. */
@@ -363,15 +392,19 @@ export class WasmTrainer {
     this.applyConstraints();
   }
 
-  /** Applies every parameter's constraint to the arena's weights (clip in wasm, others in JS). */
+  /** Applies every parameter's constraint to the arena's weights (clip and spectral normalisation in wasm, any other in JS). */
   applyConstraints(): void {
     const f = this.ar.f;
     this.params.forEach((p, i) => {
       const c = p.constraint;
       if (!c) return;
       const o = this.W.offset + this.paramOffsets[i], len = p.value.length;
+      const u = this.spectralU.get(i);
       if (c.config.type === 'nonNegative') {
         this.k.clipNonNeg(len, o * this.ar.bytes);
+      } else if (u && c.config.type === 'spectral') {
+        const sc = c.config, ar = this.ar;
+        this.k.spectralNormalize(p.rows, p.cols, o * ar.bytes, ar.ptr(u), ar.ptr(this.spectralV!), ar.ptr(this.spectralU2!), sc.iterations, sc.tolerance, sc.k, sc.eps, sc.mode === 'reference' ? 1 : 0, sc.nonNegative ? 1 : 0);
       } else if (f instanceof Float64Array) {
         c.apply(f.subarray(o, o + len), p.rows, p.cols);
       } else {

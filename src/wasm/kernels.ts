@@ -610,3 +610,97 @@ export function reluPattern(steps: i32, n: i32, src: usize, srcStride: i32, dst:
     for (let j = 0; j < n; j++) store<u8>(d + <usize>j, load<T>(s + <usize>j * ES) > 0 ? 1 : 0);
   }
 }
+
+/** Sum of squares of x[0..n), accumulated in f64. */
+function sumSquares(n: i32, x: usize): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<T>(x + <usize>i * ES);
+    s += v * v;
+  }
+  return s;
+}
+
+/** v = W u (W: rows x cols, row-major). */
+function matVec(rows: i32, cols: i32, w: usize, u: usize, v: usize): void {
+  const W = LANES;
+  const nv = cols - (cols % W);
+  for (let i = 0; i < rows; i++) {
+    const row = w + <usize>i * <usize>cols * ES;
+    let acc = vsplat(<T>0);
+    let j = 0;
+    for (; j < nv; j += W) acc = vmadd(v128.load(row + <usize>j * ES), v128.load(u + <usize>j * ES), acc);
+    let s: T = vhsum(acc);
+    for (; j < cols; j++) s += load<T>(row + <usize>j * ES) * load<T>(u + <usize>j * ES);
+    store<T>(v + <usize>i * ES, s);
+  }
+}
+
+/** u2 = W^T v (W: rows x cols, row-major). */
+function matTVec(rows: i32, cols: i32, w: usize, v: usize, u2: usize): void {
+  const W = LANES;
+  const nv = cols - (cols % W);
+  memory.fill(u2, 0, <usize>cols * ES);
+  for (let i = 0; i < rows; i++) {
+    const row = w + <usize>i * <usize>cols * ES;
+    const vi = load<T>(v + <usize>i * ES);
+    const vs = vsplat(vi);
+    let j = 0;
+    for (; j < nv; j += W) {
+      const p = u2 + <usize>j * ES;
+      v128.store(p, vmadd(vs, v128.load(row + <usize>j * ES), v128.load(p)));
+    }
+    for (; j < cols; j++) {
+      const p = u2 + <usize>j * ES;
+      store<T>(p, load<T>(p) + vi * load<T>(row + <usize>j * ES));
+    }
+  }
+}
+
+/**
+ * The training-time spectral normalisation of a weight matrix W (rows x cols, row-major, in place),
+ * as the JavaScript `SpectralNormalize.apply` computes it: the non-negative clip when `nonNeg`, up to
+ * `iterations` power iterations on W^T W from the unit vector u (u: cols elements, kept across calls),
+ * stopping when two estimates agree to `tolerance` (relative), sigma = ||W u|| for the final u, then
+ * W *= k / (sigma + eps) (`mode` 1, the reference rule) or W /= max(1, (sigma + eps) / k) (`mode` 0,
+ * projection). v (rows) and u2 (cols) are scratch. Returns sigma.
+ */
+export function spectralNormalize(rows: i32, cols: i32, w: usize, u: usize, v: usize, u2: usize, iterations: i32, tolerance: f64, k: f64, eps: f64, mode: i32, nonNeg: i32): f64 {
+  if (nonNeg) clipNonNeg(rows * cols, w);
+  const nu = Math.sqrt(sumSquares(cols, u));
+  if (!(nu > 0) || !isFinite(nu)) {
+    const unit = <T>(1 / Math.sqrt(<f64>cols));
+    for (let j = 0; j < cols; j++) store<T>(u + <usize>j * ES, unit);
+  } else for (let j = 0; j < cols; j++) store<T>(u + <usize>j * ES, <T>(<f64>load<T>(u + <usize>j * ES) / nu));
+  let sigma: f64 = 0;
+  let zero = false;
+  for (let it = 0; it < iterations; it++) {
+    matVec(rows, cols, w, u, v);
+    const nvv = Math.sqrt(sumSquares(rows, v));
+    if (nvv == 0) {
+      zero = true;
+      break;
+    }
+    matTVec(rows, cols, w, v, u2);
+    const nu2 = Math.sqrt(sumSquares(cols, u2));
+    const next = nu2 / nvv;
+    for (let j = 0; j < cols; j++) store<T>(u + <usize>j * ES, <T>(<f64>load<T>(u2 + <usize>j * ES) / nu2));
+    const done = Math.abs(next - sigma) <= tolerance * Math.max(next, 1e-300);
+    sigma = next;
+    if (done) break;
+  }
+  if (zero) sigma = 0;
+  else {
+    matVec(rows, cols, w, u, v);
+    sigma = Math.sqrt(sumSquares(rows, v));
+  }
+  const scale: f64 = mode == 1 ? k / (sigma + eps) : 1 / Math.max(1, (sigma + eps) / k);
+  if (scale != 1) {
+    const n = rows * cols;
+    for (let i = 0; i < n; i++) {
+      const p = w + <usize>i * ES;
+      store<T>(p, <T>(<f64>load<T>(p) * scale));
+    }
+  }
+  return sigma;
+}
