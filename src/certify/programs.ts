@@ -62,12 +62,32 @@ function reasonOf(model: SequenceModel, stack: ProgramStack, issue: ConvexityIss
 /** The structural convexity verdict of the convexity interpreter, in the certificate's terms. */
 export function programConvexity(model: SequenceModel, steps: number): StructuralConvexity {
   const stack = programStack(model);
-  const r = convexityOf(stack, steps);
+  const r = convexityOf(stack, steps, { monotonicity: false });
   const notes = [
     'proved by the cell-program convexity interpreter (composition rules of convex analysis, one per primitive)',
     model.spec.augmentation ? 'the input is augmented as [x, offset - x] (affine in x)' : 'no [x, -x] augmentation: a convex model is then also non-decreasing in x',
   ];
-  return { convex: r.convex, outputs: r.outputs, reasons: r.issues.map((i) => reasonOf(model, stack, i)), augmentation: model.spec.augmentation !== null, steps, notes };
+  // one reason per parameter with entries of the wrong sign: its first entry (row-major) and how many
+  const reasons: ConvexityReason[] = [];
+  const bySign = new Map<string, { reason: Extract<ConvexityReason, { kind: 'negative-weight' }>; entries: Set<number> }>();
+  for (const issue of r.issues) {
+    const reason = reasonOf(model, stack, issue);
+    if (reason.kind !== 'negative-weight') {
+      reasons.push(reason);
+      continue;
+    }
+    const seen = bySign.get(reason.parameter);
+    if (!seen) {
+      const entry = { reason, entries: new Set([reason.flatIndex]) };
+      bySign.set(reason.parameter, entry);
+      reasons.push(reason);
+    } else {
+      seen.entries.add(reason.flatIndex);
+      if (reason.flatIndex < seen.reason.flatIndex) Object.assign(seen.reason, { ...reason, count: 0 });
+    }
+  }
+  for (const { reason, entries } of bySign.values()) reason.count = entries.size;
+  return { convex: r.convex, outputs: r.outputs, reasons, augmentation: model.spec.augmentation !== null, steps, notes };
 }
 
 /** A certified gain bound of the model over `box` (all of R^d when null), with the reason when none exists. */

@@ -69,7 +69,7 @@ export interface ConvexityResult {
   outputs: boolean[];
   /** Output classes, `steps x outputSize`. */
   outputClasses: Uint8Array;
-  /** Output monotonicity, `(steps x outputSize) x d`. */
+  /** Output monotonicity, `(steps x outputSize) x d` (empty with `monotonicity: false`). */
   monotone: Int8Array;
   issues: ConvexityIssue[];
   /** Classes of a node (layer, step, node id). */
@@ -84,6 +84,8 @@ export interface ConvexityOptions {
   box?: SequenceBox;
   /** Precomputed interval bounds over that box (computed when absent). */
   bounds?: StackBounds;
+  /** false: skip the monotonicity analysis (`monotone` is then empty); the curvature verdict is the same. */
+  monotonicity?: boolean;
 }
 
 const { Constant: C0, Affine: AF, Convex: CV, Concave: CC, Unknown: UN } = Curv;
@@ -130,6 +132,8 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
   if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`convexityOf: steps must be a positive integer, got ${steps}`);
   const bound = bindStack(stack);
   const n = stack.inputSize, na = augmentedSize(stack), d = steps * n;
+  // monotonicity is tracked per input coordinate (d of them per entry) unless turned off
+  const dm = options.monotonicity === false ? 0 : d;
   const box = options.box ?? { lo: new Float64Array(d).fill(-Infinity), hi: new Float64Array(d).fill(Infinity) };
   const bounds = options.bounds ?? intervalBounds(stack, steps, box);
   const roles = options.basis === 'roles';
@@ -138,19 +142,29 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
     const key = `${i.layer}:${i.node}:${i.kind}`;
     if (!issues.has(key)) issues.set(key, i);
   };
+  // Weights of negative sign that turned a convex (concave) quantity concave (convex), one per
+  // parameter entry: the root causes to name when a concave quantity later breaks the proof.
+  const flips = new Map<string, ConvexityIssue>();
+  let concaveInvolved = false;
+  const flip = (li: number, id: NodeId, t: number, j: number, matrix: string, index: [number, number], value: number, from: number) => {
+    const key = `${li}:${matrix}:${index[0]}:${index[1]}`;
+    if (!flips.has(key))
+      flips.set(key, { kind: 'sign', layer: li, node: id, step: t, entry: j, matrix, index, value,
+        message: `layer ${li}: ${matrix}[${index[0]}][${index[1]}] = ${value} < 0 multiplies a ${CURVATURE_NAMES[from]} quantity (node ${id}), making it ${CURVATURE_NAMES[from === CV ? CC : CV]}` });
+  };
   /** Curvature (in x) of each scalar a dependency can name. */
   const scalarCls: number[] = [];
   const fresh = (cls: number) => scalarCls.push(cls) - 1;
   // the augmented input rows
   const inputs: NodeShape[] = [];
   for (let t = 0; t < steps; t++) {
-    const s = shape(na, d);
+    const s = shape(na, dm);
     for (let i = 0; i < n; i++) {
       s.cls[i] = AF;
-      s.mono[i * d + t * n + i] = 1;
+      if (dm) s.mono[i * dm + t * n + i] = 1;
       if (stack.augmentation) {
         s.cls[n + i] = AF;
-        s.mono[(n + i) * d + t * n + i] = -1;
+        if (dm) s.mono[(n + i) * dm + t * n + i] = -1;
       }
     }
     for (let j = 0; j < na; j++) {
@@ -169,9 +183,9 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
       const vals: NodeShape[] = new Array(p.nodes.length);
       p.nodes.forEach((node, id) => {
         if (node.op === 'input') vals[id] = seq[t];
-        else if (node.op === 'state') vals[id] = t > 0 ? perStep[t - 1][p.next[node.slot]] : shape(node.size, d);
+        else if (node.op === 'state') vals[id] = t > 0 ? perStep[t - 1][p.next[node.slot]] : shape(node.size, dm);
         else {
-          const o = shape(node.size, d);
+          const o = shape(node.size, dm);
           rule(node, id, b, li, t, vals, o);
           vals[id] = o;
         }
@@ -186,7 +200,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
   });
 
   function addShapes(a: NodeShape, c: NodeShape): NodeShape {
-    const k = a.cls.length, o = shape(k, d);
+    const k = a.cls.length, o = shape(k, dm);
     for (let j = 0; j < k; j++) addEntry(a, j, c, j, o, j);
     return o;
   }
@@ -194,7 +208,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
   /** o[j] = a[ja] + c[jc] (class, monotonicity, dependency). */
   function addEntry(a: NodeShape, ja: number, c: NodeShape, jc: number, o: NodeShape, j: number): void {
     o.cls[j] = join(a.cls[ja], c.cls[jc]);
-    for (let q = 0; q < d; q++) o.mono[j * d + q] = monoAdd(a.mono[ja * d + q], c.mono[jc * d + q]);
+    for (let q = 0; q < dm; q++) o.mono[j * dm + q] = monoAdd(a.mono[ja * dm + q], c.mono[jc * dm + q]);
     if (a.cls[ja] === C0) copyDep(c, jc, o, j);
     else if (c.cls[jc] === C0) copyDep(a, ja, o, j);
     else if (a.dep[ja] === c.dep[jc] && a.dir[ja] === c.dir[jc]) {
@@ -243,25 +257,28 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
       case 'matmul': {
         const x = vals[node.x], W = b.mat(node.matrix), k = b.size(node.x);
         for (let j = 0; j < m; j++) {
-          let cls: number = C0, only = -1, count = 0, onlySign = 1, flip = -1, anyUnknown = false;
+          let cls: number = C0, only = -1, count = 0, onlySign = 1, flipAt = -1, anyUnknown = false;
           for (let i = 0; i < k; i++) {
             const w = W[i * m + j], c = x.cls[i];
             if (w === 0 || c === C0) continue;
             const s = weightSign(b, node.matrix, w);
             const r = scaled(c, s);
             if (c === UN) anyUnknown = true;
-            if (r !== c && (c === CV || c === CC) && flip < 0) flip = i;
+            if (r !== c && (c === CV || c === CC)) {
+              if (flipAt < 0) flipAt = i;
+              if (r === CC || r === CV) flip(li, id, t, j, node.matrix, [i, j], w, c);
+            }
             cls = join(cls, r);
-            for (let q = 0; q < d; q++) o.mono[j * d + q] = monoAdd(o.mono[j * d + q], monoScaled(x.mono[i * d + q], s));
+            for (let q = 0; q < dm; q++) o.mono[j * dm + q] = monoAdd(o.mono[j * dm + q], monoScaled(x.mono[i * dm + q], s));
             count++;
             only = i;
             onlySign = s;
           }
           o.cls[j] = cls;
-          if (cls === UN && !anyUnknown && flip >= 0) {
-            const w = W[flip * m + j];
-            issue({ kind: 'sign', layer: li, node: id, step: t, entry: j, matrix: node.matrix, index: [flip, j], value: w,
-              message: `layer ${li}: ${node.matrix}[${flip}][${j}] = ${w} multiplies a ${CURVATURE_NAMES[x.cls[flip]]} quantity (node ${node.x}) of another curvature than the rest of the sum` });
+          if (cls === UN && !anyUnknown && flipAt >= 0) {
+            const w = W[flipAt * m + j];
+            issue({ kind: 'sign', layer: li, node: id, step: t, entry: j, matrix: node.matrix, index: [flipAt, j], value: w,
+              message: `layer ${li}: ${node.matrix}[${flipAt}][${j}] = ${w} multiplies a ${CURVATURE_NAMES[x.cls[flipAt]]} quantity (node ${node.x}) of another curvature than the rest of the sum` });
           }
           if (count === 1) copyDep(x, only, o, j, onlySign);
           else freshDep(o, j);
@@ -290,6 +307,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
           const w = dv ? dv[j] : (node as { a: number }).a;
           const s = dv ? weightSign(b, (node as { param: string }).param, w) : Math.sign(w);
           scaleEntry(x, j, o, j, s);
+          if (dv && s < 0 && (x.cls[j] === CV || x.cls[j] === CC)) flip(li, id, t, j, (node as { param: string }).param, [0, j], w, x.cls[j]);
           if (o.cls[j] === UN && x.cls[j] !== UN && dv)
             issue({ kind: 'sign', layer: li, node: id, step: t, entry: j, matrix: (node as { param: string }).param, index: [0, j], value: w,
               message: `layer ${li}: ${(node as { param: string }).param}[${j}] = ${w} scales a ${CURVATURE_NAMES[x.cls[j]]} quantity` });
@@ -300,8 +318,10 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
         const a = vals[node.a], c = vals[node.b];
         for (let j = 0; j < m; j++) {
           addEntry(a, j, c, j, o, j);
-          if (o.cls[j] === UN && a.cls[j] !== UN && c.cls[j] !== UN)
+          if (o.cls[j] === UN && a.cls[j] !== UN && c.cls[j] !== UN) {
+            if (a.cls[j] === CC || c.cls[j] === CC) concaveInvolved = true;
             issue({ kind: 'sum', layer: li, node: id, step: t, entry: j, message: `layer ${li}: node ${id} adds a ${CURVATURE_NAMES[a.cls[j]]} and a ${CURVATURE_NAMES[c.cls[j]]} quantity (step ${t}, entry ${j})` });
+          }
         }
         return;
       }
@@ -315,9 +335,10 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
           }
           const fc = slo === shi ? 'affine' : activationCurvature(node.fn, iv.l[j], iv.u[j]);
           o.cls[j] = compose(fc, x.cls[j]);
+          if (o.cls[j] === UN && x.cls[j] === CC) concaveInvolved = true;
           if (o.cls[j] === UN && x.cls[j] !== UN)
             issue({ kind: 'activation', layer: li, node: id, step: t, entry: j, message: `layer ${li}: ${node.fn} (node ${id}) is ${fc === 'none' ? 'neither convex nor concave' : fc} on its argument's range and meets a ${CURVATURE_NAMES[x.cls[j]]} argument` });
-          for (let q = 0; q < d; q++) o.mono[j * d + q] = x.mono[j * d + q];
+          for (let q = 0; q < dm; q++) o.mono[j * dm + q] = x.mono[j * dm + q];
           if (x.dep[j] >= 0) {
             o.dep[j] = x.dep[j];
             o.dir[j] = x.dir[j];
@@ -330,7 +351,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
         const a = vals[node.a], c = vals[node.b];
         for (let j = 0; j < m; j++) {
           const sa = valueSign(li, t, node.a, j), sc = valueSign(li, t, node.b, j);
-          for (let q = 0; q < d; q++) o.mono[j * d + q] = monoAdd(monoScaled(a.mono[j * d + q], sc), monoScaled(c.mono[j * d + q], sa));
+          for (let q = 0; q < dm; q++) o.mono[j * dm + q] = monoAdd(monoScaled(a.mono[j * dm + q], sc), monoScaled(c.mono[j * dm + q], sa));
           const ca = a.cls[j], cc = c.cls[j];
           if (ca === C0 || cc === C0) {
             // a constant factor scales the other one
@@ -352,6 +373,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
             o.depCls[j] = CV;
             if (ok) continue;
           } else o.cls[j] = UN;
+          if (ca === CC || cc === CC) concaveInvolved = true;
           if (ca !== UN && cc !== UN)
             issue({ kind: 'product', layer: li, node: id, step: t, entry: j,
               message: `layer ${li}: the product node ${id} (step ${t}, entry ${j}) multiplies a ${CURVATURE_NAMES[ca]} and a ${CURVATURE_NAMES[cc]} quantity that are not non-negative convex functions of one scalar` });
@@ -367,7 +389,7 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
 
   function copyEntry(x: NodeShape, jx: number, o: NodeShape, j: number): void {
     o.cls[j] = x.cls[jx];
-    for (let q = 0; q < d; q++) o.mono[j * d + q] = x.mono[jx * d + q];
+    for (let q = 0; q < dm; q++) o.mono[j * dm + q] = x.mono[jx * dm + q];
     o.dep[j] = x.dep[jx];
     o.dir[j] = x.dir[jx];
     o.depCls[j] = x.depCls[jx];
@@ -375,20 +397,23 @@ export function convexityOf(stack: ProgramStack, steps: number, options: Convexi
 
   function scaleEntry(x: NodeShape, jx: number, o: NodeShape, j: number, s: number, mono = true): void {
     o.cls[j] = scaled(x.cls[jx], s);
-    if (mono) for (let q = 0; q < d; q++) o.mono[j * d + q] = monoScaled(x.mono[jx * d + q], s);
+    if (mono) for (let q = 0; q < dm; q++) o.mono[j * dm + q] = monoScaled(x.mono[jx * dm + q], s);
     copyDep(x, jx, o, j, s);
   }
 
   const m = seq[0].cls.length;
-  const outputClasses = new Uint8Array(steps * m), monotone = new Int8Array(steps * m * d);
+  const outputClasses = new Uint8Array(steps * m), monotone = new Int8Array(steps * m * dm);
   const outputs = new Array<boolean>(m).fill(true);
   for (let t = 0; t < steps; t++)
     for (let j = 0; j < m; j++) {
       const c = seq[t].cls[j];
       outputClasses[t * m + j] = c;
       if (c !== C0 && c !== AF && c !== CV) outputs[j] = false;
-      monotone.set(seq[t].mono.subarray(j * d, (j + 1) * d), (t * m + j) * d);
+      if (c === CC) concaveInvolved = true;
+      if (dm) monotone.set(seq[t].mono.subarray(j * dm, (j + 1) * dm), (t * m + j) * dm);
     }
   const convex = outputs.every(Boolean);
-  return { convex, outputs, outputClasses, monotone, issues: convex ? [] : [...issues.values()], node: (layer, t, id) => all[layer][t][id] };
+  // where a concave quantity broke the proof, the negative weights that made quantities concave are root causes too
+  const found = convex ? [] : [...issues.values(), ...(concaveInvolved ? flips.values() : [])];
+  return { convex, outputs, outputClasses, monotone, issues: found, node: (layer, t, id) => all[layer][t][id] };
 }

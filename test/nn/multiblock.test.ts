@@ -80,9 +80,10 @@ test('multi-block ICLSTM: structure and forward pass equal to the equations', ()
   const y = m.predictSequence(Float64Array.from(x.flat()), 7);
   const want = reference(m, x).flat();
   for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y[i] - want[i]) <= 1e-12 * (1 + Math.abs(want[i])), `${i}: ${y[i]} vs ${want[i]}`);
-  // the hand-written structure walker handles only the stacked form and refuses it clearly; certify
-  // takes the cell-program interpreters instead (certify/programs.ts)
-  assert.throws(() => structuralConvexity(m, 3), ValidationError);
+  // the structural certificate is the convexity interpreter's, which walks any layer graph
+  const structural = structuralConvexity(m, 3);
+  assert.equal(structural.convex, false);
+  assert.ok(structural.reasons.some((q) => q.kind === 'product'));
   const r = certify(m, { steps: 3, attack: { starts: 4, iterations: 20 }, jensen: { segments: 200 }, local: { center: new Float64Array(12).fill(0.5), radius: 0.05 } });
   // the ICLSTM's gate products (f * c, i * g) are products of convex functions of the input, which
   // convex analysis cannot compose: not proven convex, with the product sites named
