@@ -40,10 +40,14 @@ export interface GainOptions {
 export interface GainNorm {
   layer: number;
   matrix: string;
+  /** Rows of the matrix used (the plain input size when the augmentation was folded in). */
+  rows: number;
   /** Columns used `[start, start + size)`; `folded` when the augmentation was folded in. */
   start: number;
   size: number;
   folded: boolean;
+  /** Lower estimate of the largest singular value (NaN with a custom `norm`). */
+  estimate: number;
   upper: number;
 }
 
@@ -61,14 +65,14 @@ export interface GainResult {
  * Certified spectral norm; matrices of tiny (or zero) entries, where the certified route can
  * underflow, get the Frobenius bound `sqrt(rows cols) max |w|` instead.
  */
-function safeNorm(w: Float64Array, rows: number, cols: number): number {
+function safeNorm(w: Float64Array, rows: number, cols: number): { estimate: number; upper: number } {
   let m = 0;
   for (let i = 0; i < w.length; i++) m = Math.max(m, Math.abs(w[i]));
-  if (m === 0) return 0;
+  if (m === 0) return { estimate: 0, upper: 0 };
   const frob = Math.sqrt(rows * cols) * m * (1 + 1e-12);
-  if (m < 1e-100) return frob;
-  const v = certifiedNorm(w, rows, cols).upper;
-  return Number.isFinite(v) ? Math.min(v, frob) : frob;
+  if (m < 1e-100) return { estimate: m, upper: frob }; // the largest entry is a lower bound of the norm
+  const c = certifiedNorm(w, rows, cols);
+  return { estimate: c.estimate, upper: Number.isFinite(c.upper) ? Math.min(c.upper, frob) : frob };
 }
 
 /**
@@ -81,7 +85,8 @@ export function gainBound(stack: ProgramStack, steps: number, options: GainOptio
   const n = stack.inputSize, na = augmentedSize(stack), d = T * n;
   const box = options.box ?? { lo: new Float64Array(d).fill(-Infinity), hi: new Float64Array(d).fill(Infinity) };
   const bounds = options.bounds ?? intervalBounds(stack, T, box);
-  const normOf = options.norm ?? safeNorm;
+  const custom = options.norm;
+  const normOf = (w: Float64Array, rows: number, cols: number) => (custom ? { estimate: NaN, upper: custom(w, rows, cols) } : safeNorm(w, rows, cols));
   const aug = stack.augmentation !== null;
   const norms: GainNorm[] = [];
   const normCache = new Map<string, number>();
@@ -129,9 +134,9 @@ export function gainBound(stack: ProgramStack, steps: number, options: GainOptio
     const sub = new Float64Array(r * k);
     for (let i = 0; i < r; i++)
       for (let j = 0; j < k; j++) sub[i * k + j] = folded ? W[i * cols + s + j] - W[(n + i) * cols + s + j] : W[i * cols + s + j];
-    const v = normOf(sub, r, k);
+    const { estimate, upper: v } = normOf(sub, r, k);
     normCache.set(key, v);
-    norms.push({ layer: li, matrix: name, start: s, size: k, folded, upper: v });
+    norms.push({ layer: li, matrix: name, rows: r, start: s, size: k, folded, estimate, upper: v });
     return v;
   }
 
@@ -198,7 +203,7 @@ export function gainBound(stack: ProgramStack, steps: number, options: GainOptio
         const ma = maxAbs(li, t, node.a, s, k), mb = maxAbs(li, t, node.b, s, k);
         const o = addRows(scaledRow(ga, mb), scaledRow(gb, ma));
         if (o.some((v) => !Number.isFinite(v)) && reason === null)
-          reason = `layer ${li} (${b.program.family}): the product node ${id} has an unbounded factor (values in [${-Math.max(ma, mb)}, ${Math.max(ma, mb)}]); bound it over a box`;
+          reason = `layer ${li} (${b.program.family}): the product node ${id} multiplies a factor with unbounded values (in [${-Math.max(ma, mb)}, ${Math.max(ma, mb)}]), so the map is not globally Lipschitz on R^d (such a product grows quadratically); use the local or domain bound`;
         return o;
       }
       case 'act': {
@@ -231,6 +236,6 @@ export function gainBound(stack: ProgramStack, steps: number, options: GainOptio
   for (let i = 0; i < G.length; i++)
     if (!Number.isFinite(G[i])) return { value: null, reason: reason ?? 'a factor of the product is unbounded', G, norms };
   // the sums and products of non-negative terms above carry a relative rounding error far below 1e-12
-  const value = normOf(G, T, T) * (1 + 1e-12);
+  const value = normOf(G, T, T).upper * (1 + 1e-12);
   return { value, reason: null, G, norms };
 }

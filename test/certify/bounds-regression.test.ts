@@ -2,7 +2,8 @@
 // domain and local value, and each component: product, unrolled, recurrent) must stay what it was
 // recorded as or get tighter, and stay above the attack's certified lower bound. The recorded
 // values come from the certificate code before the speed-ups of the LFR search, the backward
-// step and the attack gradients (all of which reproduce them bit for bit). The products run on
+// step and the attack gradients (all of which reproduce them bit for bit), and before the product
+// component moved to the gain interpreter (last bits, see below). The products run on
 // the plain-JavaScript kernels so the numbers do not depend on the engine's wasm SIMD / FMA.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,7 +85,12 @@ for (const kind of Object.keys(RECORDED) as (keyof typeof RECORDED)[]) {
           const g = got[part], w = rec[part];
           if (w === null) continue;
           assert.ok(g !== null, `${kind} ${scope} ${part}: was ${w}, now missing`);
-          assert.ok(g <= w, `${kind} ${scope} ${part}: ${g} is looser than the recorded ${w}`);
+          // the product component is computed by the gain interpreter since the hand-written product
+          // bound was replaced: the same inequalities summed in another order, so it may differ from
+          // the recorded value in the last bits (both carry the 1e-12 rounding margin); every other
+          // number, and every reported bound (value), must not loosen at all
+          const slack = part === 'product' ? 4 * Number.EPSILON * w : 0;
+          assert.ok(g <= w + slack, `${kind} ${scope} ${part}: ${g} is looser than the recorded ${w}`);
         }
         assert.ok(got.value !== null && got.value >= lower, `${kind} ${scope}: bound ${got.value} below the attack ${lower}`);
       }
