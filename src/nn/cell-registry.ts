@@ -29,3 +29,15 @@ const CONSTRUCTORS: Constructors = {
 export function cellConstructor(type: string): ((c: CellConfig) => RecurrentCell) | null {
   return Object.hasOwn(CONSTRUCTORS, type) ? (CONSTRUCTORS[type as CellConfig['type']] as (c: CellConfig) => RecurrentCell) : null;
 }
+
+/**
+ * Families the WebAssembly kernels implement (`src/wasm/`: the simple cell's
+ * `h_t = act(x_t K + h_{t-1} R + b)`, its training step and its forward mode), used by the wasm
+ * trainer and the wasm predictor to decide what they cover. A family added here needs its kernels.
+ */
+const WASM_FAMILIES: ReadonlySet<string> = new Set<CellConfig['type']>(['simple']);
+
+/** Whether the wasm kernels implement the cell family `type` (see {@link WASM_FAMILIES}). */
+export function hasWasmKernels(type: string): boolean {
+  return WASM_FAMILIES.has(type);
+}

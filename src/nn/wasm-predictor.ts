@@ -20,6 +20,7 @@
  * arena are scratch.
  */
 import type { SequenceModel } from './model.ts';
+import { hasWasmKernels } from './cell-registry.ts';
 import type { Parameter } from './parameter.ts';
 import { ValidationError } from '../core/errors.ts';
 import { instantiateKernels, WasmArena, WASM_ACT, type ArenaTensor, type WasmKernelExports } from '../core/wasm.ts';
@@ -29,7 +30,7 @@ export function wasmPredictorReason(model: SequenceModel): string | null {
   if (model.interleaved) return 'dense layers between recurrent layers';
   for (const c of model.cells) {
     const cfg = c.config();
-    if (cfg.type !== 'simple') return `cell type '${cfg.type}'`;
+    if (!hasWasmKernels(cfg.type)) return `cell type '${cfg.type}'`;
   }
   for (const d of model.head) if (!(d.activation in WASM_ACT)) return `dense activation '${d.activation}'`;
   return null;

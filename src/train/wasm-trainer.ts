@@ -11,6 +11,7 @@
  */
 import type { Parameter } from '../nn/parameter.ts';
 import type { SequenceModel } from '../nn/model.ts';
+import { hasWasmKernels } from '../nn/cell-registry.ts';
 import type { OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
 import { instantiateKernels, WasmArena, WASM_ACT, type ArenaTensor, type WasmKernelExports, type WasmPrecision } from '../core/wasm.ts';
@@ -63,7 +64,7 @@ type Stage = CellStage | DenseStage;
 export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
   if (optimizer.type !== 'adam') return 'the wasm trainer runs Adam only';
   if (model.interleaved) return 'dense layers between recurrent layers';
-  for (const c of model.cells) if (c.config().type !== 'simple') return `cell type '${c.config().type}'`;
+  for (const c of model.cells) if (!hasWasmKernels(c.config().type)) return `cell type '${c.config().type}'`;
   for (const d of model.head) {
     if (d.residual) return 'residual dense layers';
     if (!(d.activation in WASM_ACT)) return `dense activation '${d.activation}'`;
