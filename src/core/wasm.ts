@@ -12,6 +12,12 @@ import { WASM_BINARIES } from './wasm-binaries.ts';
 /** Element precision of a kernel module and its arena. */
 export type WasmPrecision = 'f32' | 'f64';
 
+/** The kernel-variant option of the wasm trainer and predictor. */
+export interface WasmFmaOption {
+  /** Use the relaxed-SIMD (FMA) variant when the engine has it (default 'auto'). */
+  fma?: boolean | 'auto';
+}
+
 /** Activation codes understood by the kernels. */
 export const WASM_ACT = { linear: 0, relu: 1, tanh: 2 } as const;
 

@@ -23,7 +23,7 @@ import type { SequenceModel } from './model.ts';
 import { hasWasmKernels } from './cell-registry.ts';
 import type { Parameter } from './parameter.ts';
 import { ValidationError } from '../core/errors.ts';
-import { instantiateKernels, WasmArena, WASM_ACT, type ArenaTensor, type WasmKernelExports } from '../core/wasm.ts';
+import { instantiateKernels, WasmArena, WASM_ACT, type WasmFmaOption, type ArenaTensor, type WasmKernelExports } from '../core/wasm.ts';
 
 /** Why `model` is not covered by {@link WasmPredictor}, or null when it is. */
 export function wasmPredictorReason(model: SequenceModel): string | null {
@@ -37,10 +37,7 @@ export function wasmPredictorReason(model: SequenceModel): string | null {
 }
 
 /** Options of {@link WasmPredictor.create}. */
-export interface WasmPredictorOptions {
-  /** Use the relaxed-SIMD (FMA) variant when the engine has it (default 'auto'). */
-  fma?: boolean | 'auto';
-}
+export type WasmPredictorOptions = WasmFmaOption;
 
 interface CellStage {
   kind: 'cell';

@@ -14,7 +14,7 @@ import type { SequenceModel } from '../nn/model.ts';
 import { hasWasmKernels } from '../nn/cell-registry.ts';
 import type { OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
-import { instantiateKernels, WasmArena, WASM_ACT, type ArenaTensor, type WasmKernelExports, type WasmPrecision } from '../core/wasm.ts';
+import { instantiateKernels, WasmArena, WASM_ACT, type WasmFmaOption, type ArenaTensor, type WasmKernelExports, type WasmPrecision } from '../core/wasm.ts';
 
 /** Scaled sequences, batch-major (the trainer's TrainingData). */
 interface Sequences {
@@ -25,7 +25,7 @@ interface Sequences {
 }
 
 /** Options of {@link WasmTrainer.create}. */
-export interface WasmTrainerOptions {
+export interface WasmTrainerOptions extends WasmFmaOption {
   precision: WasmPrecision;
   /** Largest minibatch (sequences). */
   batchCapacity: number;
@@ -33,8 +33,6 @@ export interface WasmTrainerOptions {
   steps: number;
   /** The optimiser (only Adam runs in wasm). */
   optimizer: OptimizerConfig;
-  /** Use the relaxed-SIMD (FMA) variant when the engine has it (default 'auto'). */
-  fma?: boolean | 'auto';
 }
 
 interface CellStage {
