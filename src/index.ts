@@ -112,4 +112,7 @@ export { readPickledMinMaxScaler, type PickledMinMaxScaler } from './io/pickle.t
 export { loadEnergyDataset, loadSolarDataset, loadTimeSeries, type TimeSeriesFileOptions } from './io/datasets.ts';
 // Data-parallel training threads (Node worker_threads) for `fitModel({ threads })` / `train`.
 export { nodeTrainingThreads } from './train/distributed/training-threads.ts';
+// The FMA (relaxed SIMD) kernel variants on Node 20: a process-wide V8 flag, so opt-in.
+export { enableWasmFma } from './core/wasm-node.ts';
+export type { WasmSupport } from './core/wasm.ts';
 export type { TrainingThreads } from './train/data-parallel.ts';

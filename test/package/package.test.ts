@@ -42,6 +42,7 @@ const ROOT_RUNTIME_EXPORTS = [
   'certify',
   'closedLoop',
   'createCstrLmpc',
+  'enableWasmFma',
   'energyDataset',
   'fitModel',
   'fitModelAsync',
@@ -72,7 +73,7 @@ const ROOT_RUNTIME_EXPORTS = [
   'windowedDataset',
 ];
 /** Root names that need Node (file I/O); `iclrnn/browser` is the root without them. */
-const NODE_ONLY = ['importKeras', 'kerasScalersFromPickles', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'nodeTrainingThreads', 'readPickledMinMaxScaler', 'saveModel'];
+const NODE_ONLY = ['enableWasmFma', 'importKeras', 'kerasScalersFromPickles', 'loadEnergyDataset', 'loadModel', 'loadSolarDataset', 'loadTimeSeries', 'nodeTrainingThreads', 'readPickledMinMaxScaler', 'saveModel'];
 
 /** The environment of every child: dist/, not the sources (the test runner sets ICLRNN_FROM_SOURCE). */
 const env = { ...process.env, ICLRNN_FROM_SOURCE: '', NO_COLOR: '1' };
