@@ -31,6 +31,10 @@
  * floating-point rounding (relative 1e-13 here) cannot invalidate the inequality.
  *
  * The LFR itself is built in `lfr-build.ts`; this file holds the certificate and its search.
+ *
+ * Size (about 840 lines): one certificate (the candidate worst case, the feasibility search and the
+ * backward step of the dissipation inequality on one LFR), whose parts share the packed sparse rows
+ * and their scratch.
  */
 import type { SequenceModel } from '../nn/model.ts';
 import type { PropagationResult } from './propagate.ts';

@@ -4,6 +4,9 @@
  * secant Jacobian, with one transfer function per operation (linear maps, sums, slices, row
  * scalings, activations, products), each rounded outwards. `propagate.ts` drives it through a
  * model's cells.
+ *
+ * Size (about 620 lines): one abstract domain, one transfer function per operation, all built on
+ * the same outward-rounding helpers; the driver over a model is `propagate.ts`.
  */
 import { kernels } from '../core/kernels.ts';
 import type { Activation } from '../nn/cell.ts';

@@ -21,6 +21,10 @@
  * its adjoint needs, so the whole horizon is differentiated by one reverse sweep. Browser-safe: no
  * Node APIs. Nothing here allocates per call once {@link Predictor.reserve} has run (the model's own
  * forward/backward return views).
+ *
+ * Size (about 620 lines): the predictor interface and its two implementations (the learned model
+ * with its scalers and engines, the first-principles plant), which share the horizon-slot layout
+ * and the scaling; the forward-mode engines are in `tangent-engine.ts`.
  */
 import { SequenceModel } from '../nn/model.ts';
 import { TangentEngine, WasmTangentEngine } from './tangent-engine.ts';

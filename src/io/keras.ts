@@ -55,7 +55,7 @@
  *
  * Files: this one reads the two file layouts and the model graph and assembles the model;
  * `keras-layers.ts` maps layers and cells (weights, constraints, the model family) and
- * `keras-scalers.ts` the scalers. Its size (about 600 lines) is the two storage layouts above.
+ * `keras-scalers.ts` the scalers. Size (about 600 lines): the two storage layouts above.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

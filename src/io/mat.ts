@@ -32,6 +32,10 @@
  *
  * Every problem with the input is thrown as a {@link DataError} naming the file (and variable,
  * row and column where relevant).
+ *
+ * Size (about 680 lines): one file format: the MATLAB v5 parser (tags, compression, classes, byte
+ * order) and the HDF5 / v7.3 path share the matrix checks and the one-line error messages; the HDF5
+ * wrapper is `h5.ts`.
  */
 import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { attrString, attrTruthy, createH5File, readNumericDataset, withH5File, type H5, type H5Dataset, type H5File, type H5Module } from './h5.ts';

@@ -12,6 +12,9 @@
  * does) and subtract the steady state when recording, so results match the reference to rounding.
  *
  * Browser-safe: no Node APIs, no printing.
+ *
+ * Size (about 590 lines): the plant in one place, as the cell-program issue asks: the ODE and its
+ * Jacobians, the integrators, the reference data protocol and the Lyapunov function.
  */
 import type { SequenceDataset } from './dataset.ts';
 import { ValidationError } from '../core/errors.ts';

@@ -5,6 +5,10 @@
 //
 // Every pointer is a byte address in linear memory; every stride and size counts elements. Nothing
 // here allocates: the caller (src/core/wasm.ts) manages the tensor arena above heapBase().
+//
+// Size (about 750 lines): AssemblyScript compiles one module per precision and FMA variant from this
+// one source (plus a prelude), so every kernel of the trainer, the predictor and the GEMM backend
+// lives here.
 
 // @ts-ignore: decorator
 @inline const ES: usize = sizeof<T>();

@@ -188,3 +188,14 @@ test('outside the cell files and registries, only the listed fast paths and not-
   const branching = [...new Set(linesMatching(rels, BRANCHES_ON_A_FAMILY).map((l) => l.slice(4, l.indexOf(':'))))].sort();
   assert.deepEqual(branching, Object.keys(FAMILY_BRANCHES_ALLOWED).sort(), `files branching on a family: ${branching.join(', ')}`);
 });
+
+test('a source file over about 550 lines says in its header why it is one file (Size: ...)', () => {
+  const long: string[] = [];
+  for (const f of [...files, ...readdirSync(join(SRC, 'wasm')).map((n) => join(SRC, 'wasm', n))]) {
+    const text = readFileSync(f, 'utf8');
+    if (relative(SRC, f) === 'core/wasm-binaries.ts' || text.split('\n').length <= 550) continue;
+    const header = text.slice(0, 6000);
+    if (!/Size \(about \d+ lines\)/.test(header)) long.push(`src/${relative(SRC, f)} (${text.split('\n').length} lines)`);
+  }
+  assert.deepEqual(long, []);
+});

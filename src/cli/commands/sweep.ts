@@ -4,6 +4,9 @@
  * results file atomically after every cell (so Ctrl-C / kill never loses finished cells), resumes
  * by skipping finished cells of the same configuration, and optionally writes the HTML report.
  * Also exports the demo's report step (`reportDemoStage`).
+ *
+ * Size (about 590 lines): one command with its flag checks, the in-process and queue modes,
+ * progress output and the report step (library logic is in `train/sweep.ts`).
  */
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
