@@ -39,8 +39,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const defaultKernels = kernels();
   let model = buildModel('iclrnn', { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed: 0 });
   for (const v of latencyOnly ? [] : variants) {
-    // the FMA kernels validate only after the V8 flag is set (Node 20); once set it stays set,
-    // so the non-FMA variants run first
+    // each wasm variant asks for its kernels (fma: true / false) explicitly; FMA needs the engine to validate it
     if (v.fma && !enableWasmFma().relaxedSimd) {
       epochSeconds[v.name] = null;
       continue;
@@ -50,7 +49,7 @@ export async function run(): Promise<Record<string, unknown>> {
     // default GEMM backend (large products in the f64 wasm GEMM)
     const prevKernels = setKernels(v.name === 'js-f64' ? jsKernels : defaultKernels);
     const perEpoch: number[] = [];
-    const h = train(model, data.train, null, { epochs, batchSize: 256, optimizer: { learningRate: 1e-3 }, precision: v.precision, wasm: v.wasm, onEpoch: (i) => void perEpoch.push(i.seconds), now: () => performance.now() / 1000 });
+    const h = train(model, data.train, null, { epochs, batchSize: 256, optimizer: { learningRate: 1e-3 }, precision: v.precision, wasm: v.wasm, fma: v.fma, onEpoch: (i) => void perEpoch.push(i.seconds), now: () => performance.now() / 1000 });
     epochSeconds[v.name] = { median: median(perEpoch), all: perEpoch, kernels: h.kernels };
     setKernels(prevKernels);
   }

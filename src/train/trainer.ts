@@ -59,6 +59,8 @@ export interface TrainOptions {
   precision?: 'f32' | 'f64';
   /** false: always train with the plain-JavaScript f64 kernels (default true: wasm where it applies). */
   wasm?: boolean;
+  /** The wasm path's relaxed-SIMD (FMA) variant: 'auto' (default: where the engine validates it), or forced on / off. */
+  fma?: boolean | 'auto';
   /**
    * Data-parallel training of the wasm path on `threads.count` threads (the caller's included;
    * default one). Same count, same seed, same data: bit-identical models; a different count sums
@@ -203,7 +205,7 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
   if (threads && !(Number.isInteger(threads.count) && threads.count >= 1)) throw new ValidationError(`threads must be a positive integer, got ${threads.count}`, { variable: 'threads' });
   const params = model.parameters();
   // The wasm-resident path (see TrainOptions.precision); null: the plain-JS f64 path below.
-  const fast = options.wasm === false ? null : WasmTrainer.create(model, { precision: options.precision ?? 'f32', batchCapacity: bs, steps, optimizer: optimizer.config() });
+  const fast = options.wasm === false ? null : WasmTrainer.create(model, { precision: options.precision ?? 'f32', fma: options.fma ?? 'auto', batchCapacity: bs, steps, optimizer: optimizer.config() });
   // Data-parallel threads share each minibatch of the wasm path (see data-parallel.ts).
   const parallel = fast && threads && threads.count > 1 ? new DataParallelGradients(fast, model, data, bs, optimizer.config(), threads) : null;
   try {
