@@ -44,6 +44,8 @@ export interface WasmKernelExports {
   cellSeqBack(steps: number, rows: number, u: number, s: number, dz: number, rt: number, act: number, idx: number): void;
   tangentBiasAct(steps: number, lanes: number, cols: number, z: number, bias: number, act: number): void;
   reluPattern(steps: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
+  lstmForward(b: number, u: number, z: number, bias: number, cPrev: number, cNext: number, hNext: number, tc: number): void;
+  lstmBackward(b: number, u: number, gates: number, tc: number, cPrev: number, dy: number, dh: number, dc: number, dz: number): void;
   spectralNormalize(rows: number, cols: number, w: number, u: number, v: number, u2: number, iterations: number, tolerance: number, k: number, eps: number, mode: number, nonNeg: number): number;
 }
 

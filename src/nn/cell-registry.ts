@@ -31,13 +31,17 @@ export function cellConstructor(type: string): ((c: CellConfig) => RecurrentCell
 }
 
 /**
- * Families the WebAssembly kernels implement (`src/wasm/`: the simple cell's
- * `h_t = act(x_t K + h_{t-1} R + b)`, its training step and its forward mode), used by the wasm
- * trainer and the wasm predictor to decide what they cover. A family added here needs its kernels.
+ * Families the WebAssembly kernels implement (`src/wasm/`), per use: the simple cell
+ * `h_t = act(x_t K + h_{t-1} R + b)` for training, prediction and forward mode; the LSTM for
+ * training. The wasm trainer and predictor decide what they cover from this. A family added here
+ * needs its kernels.
  */
-const WASM_FAMILIES: ReadonlySet<string> = new Set<CellConfig['type']>(['simple']);
+const WASM_FAMILIES: { readonly [use in 'train' | 'predict']: ReadonlySet<string> } = {
+  train: new Set<CellConfig['type']>(['simple', 'lstm']),
+  predict: new Set<CellConfig['type']>(['simple']),
+};
 
-/** Whether the wasm kernels implement the cell family `type` (see {@link WASM_FAMILIES}). */
-export function hasWasmKernels(type: string): boolean {
-  return WASM_FAMILIES.has(type);
+/** Whether the wasm kernels implement the cell family `type` for `use` (see {@link WASM_FAMILIES}). */
+export function hasWasmKernels(type: string, use: 'train' | 'predict'): boolean {
+  return WASM_FAMILIES[use].has(type);
 }

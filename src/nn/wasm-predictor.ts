@@ -30,7 +30,7 @@ export function wasmPredictorReason(model: SequenceModel): string | null {
   if (model.interleaved) return 'dense layers between recurrent layers';
   for (const c of model.cells) {
     const cfg = c.config();
-    if (!hasWasmKernels(cfg.type)) return `cell type '${cfg.type}'`;
+    if (!hasWasmKernels(cfg.type, 'predict')) return `cell type '${cfg.type}'`;
   }
   for (const d of model.head) if (!(d.activation in WASM_ACT)) return `dense activation '${d.activation}'`;
   return null;

@@ -1,11 +1,13 @@
 /**
  * Training of stacks of simple cells (RNN, ICLRNN: `h_t = act(x_t K + h_{t-1} R + b)`, the
- * equations of src/nn/simple-cell.ts) with a dense head, entirely in a wasm arena: parameters,
- * gradients, Adam state, activations and the gathered minibatch live in linear memory and every
- * step (gather, forward, MSE, BPTT, Adam, non-negative clip) runs in the SIMD kernels of
- * ./wasm.ts. Spectral normalisation runs in JavaScript on the arena's f64 view (f64) or on an f64
- * copy of the matrix (f32), with the model's own constraint objects, so their power-iteration
- * state is the same one the plain-JS trainer keeps.
+ * equations of src/nn/simple-cell.ts) or LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o)
+ * with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
+ * the gathered minibatch live in linear memory and every step (gather, forward, MSE, BPTT, Adam,
+ * the non-negative clip and the spectral normalisation) runs in the SIMD kernels of ./wasm.ts. The
+ * spectral constraints' power-iteration vectors live in the arena too and go back to the model's
+ * constraint objects with the weights ({@link WasmTrainer.pullWeights}). The f32 kernels compute
+ * tanh and the sigmoid by a rational approximation (4e-7 relative); the f64 kernels by the scalar
+ * routines. Which families this covers is `nn/cell-registry.ts`'s list for wasm training.
  *
  * Deterministic: same model, data, order and variant give bit-identical weights.
  */
@@ -56,13 +58,28 @@ interface DenseStage {
   dOut: ArenaTensor;
 }
 
-type Stage = CellStage | DenseStage;
+/** An LSTM layer (Keras layout, gates i, f, c, o): src/nn/lstm-cell.ts's equations. */
+interface LstmStage {
+  kind: 'lstm';
+  inSize: number;
+  units: number;
+  K: number; R: number; b: number; // parameter element offsets in the weight block
+  H: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
+  C: ArenaTensor; // (T + 1) * B * units, c at t = 0..T
+  G: ArenaTensor; // T * B * 4 units: pre-activations, then the gate activations
+  TC: ArenaTensor; // T * B * units, tanh(c_t)
+  DZ: ArenaTensor; // T * B * 4 units
+  dOut: ArenaTensor; // T * B * units
+  dc: ArenaTensor; // B * units, dL/dc through the recurrence
+}
+
+type Stage = CellStage | LstmStage | DenseStage;
 
 /** Why a model cannot train in wasm, or null when it can. */
 export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
   if (optimizer.type !== 'adam') return 'the wasm trainer runs Adam only';
   if (model.interleaved) return 'dense layers between recurrent layers';
-  for (const c of model.cells) if (!hasWasmKernels(c.config().type)) return `cell type '${c.config().type}'`;
+  for (const c of model.cells) if (!hasWasmKernels(c.config().type, 'train')) return `cell type '${c.config().type}'`;
   for (const d of model.head) {
     if (d.residual) return 'residual dense layers';
     if (!(d.activation in WASM_ACT)) return `dense activation '${d.activation}'`;
@@ -141,9 +158,20 @@ export class WasmTrainer {
     let pi = 0;
     let size = this.na;
     for (const c of model.cells) {
-      const cfg = c.config() as Extract<ReturnType<typeof c.config>, { type: 'simple' }>;
       const u = c.units;
       maxUnits = Math.max(maxUnits, u);
+      if (c.config().type === 'lstm') {
+        this.stages.push({
+          kind: 'lstm', inSize: size, units: u,
+          K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], b: this.paramOffsets[pi + 2],
+          H: ar.alloc((rows + B) * u), C: ar.alloc((rows + B) * u), G: ar.alloc(rows * 4 * u), TC: ar.alloc(rows * u),
+          DZ: ar.alloc(rows * 4 * u), dOut: ar.alloc(rows * u), dc: ar.alloc(B * u),
+        });
+        pi += 3;
+        size = u;
+        continue;
+      }
+      const cfg = c.config() as Extract<ReturnType<typeof c.config>, { type: 'simple' }>;
       this.stages.push({
         kind: 'cell', inSize: size, units: u, act: WASM_ACT[cfg.activation],
         K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], b: this.paramOffsets[pi + 2],
@@ -253,13 +281,26 @@ export class WasmTrainer {
   /** Byte address of a stage's output (time-major T * b rows). */
   private outPtr(st: Stage, b: number): number {
     const ar = this.ar;
-    return st.kind === 'cell' ? ar.ptr(st.S, b * st.units) : ar.ptr(st.out);
+    return st.kind === 'cell' ? ar.ptr(st.S, b * st.units) : st.kind === 'lstm' ? ar.ptr(st.H, b * st.units) : ar.ptr(st.out);
   }
 
   private forward(b: number): void {
     const k = this.k, ar = this.ar, T = this.steps, rows = T * b;
     let input = ar.ptr(this.X);
     for (const st of this.stages) {
+      if (st.kind === 'lstm') {
+        const u = st.units, u4 = 4 * u, bu = b * u, es = ar.bytes, H = ar.ptr(st.H), C = ar.ptr(st.C), G = ar.ptr(st.G), TC = ar.ptr(st.TC);
+        k.zero(bu, H);
+        k.zero(bu, C);
+        k.gemm(rows, u4, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u4, 1, G, u4, 0);
+        for (let t = 0; t < T; t++) {
+          const g = G + t * b * u4 * es;
+          if (t > 0) k.gemm(b, u4, u, H + t * bu * es, u, 1, this.ptrW(st.R), u4, 1, g, u4, 1);
+          k.lstmForward(b, u, g, this.ptrW(st.b), C + t * bu * es, C + (t + 1) * bu * es, H + (t + 1) * bu * es, TC + t * bu * es);
+        }
+        input = this.outPtr(st, b);
+        continue;
+      }
       if (st.kind === 'cell') {
         const u = st.units, bu = b * u, S = ar.ptr(st.S), es = ar.bytes;
         k.zero(bu, S);
@@ -285,6 +326,22 @@ export class WasmTrainer {
       const input = s === 0 ? ar.ptr(this.X) : this.outPtr(this.stages[s - 1], b);
       const dIn = s === 0 ? 0 : ar.ptr(this.stages[s - 1].dOut);
       const n = st.inSize, u = st.units;
+      if (st.kind === 'lstm') {
+        const u4 = 4 * u, bu = b * u, H = ar.ptr(st.H), C = ar.ptr(st.C), G = ar.ptr(st.G), TC = ar.ptr(st.TC), DZ = ar.ptr(st.DZ), dOut = ar.ptr(st.dOut);
+        const dh = ar.ptr(this.dsA), dc = ar.ptr(st.dc);
+        k.zero(bu, dc);
+        for (let t = T - 1; t >= 0; t--) {
+          const dz = DZ + t * b * u4 * es;
+          k.lstmBackward(b, u, G + t * b * u4 * es, TC + t * bu * es, C + t * bu * es, dOut + t * bu * es, t < T - 1 ? dh : 0, dc, dz);
+          // dL/dh_{t-1} = dz R^T (overwrites dh after this step consumed it)
+          if (t > 0) k.gemm(b, u, u4, dz, u4, 1, this.ptrW(st.R), 1, u4, dh, u, 0);
+        }
+        k.gemm(n, u4, rows, input, 1, n, DZ, u4, 1, this.ptrG(st.K), u4, 1);
+        k.gemm(u, u4, rows, H, 1, u, DZ, u4, 1, this.ptrG(st.R), u4, 1);
+        k.colSumsAdd(rows, u4, DZ, this.ptrG(st.b));
+        if (dIn) k.gemm(rows, n, u4, DZ, u4, 1, this.ptrW(st.K), 1, u4, dIn, n, 0);
+        continue;
+      }
       if (st.kind === 'dense') {
         const out = ar.ptr(st.out), dOut = ar.ptr(st.dOut);
         k.actBackward(rows * u, out, dOut, st.act);

@@ -747,3 +747,101 @@ export function spectralNormalize(rows: i32, cols: i32, w: usize, u: usize, v: u
   }
   return sigma;
 }
+
+// ---------- LSTM (Keras layout: gates i, f, c, o side by side in a 4u-wide row) ----------
+
+/** sigmoid of four f32 lanes through the rational tanh: 0.5 (1 + tanh(x / 2)). */
+// @ts-ignore: decorator
+@inline function sigmoidF32x4(v: v128): v128 {
+  const half = f32x4.splat(<f32>0.5);
+  return f32x4.mul(half, f32x4.add(f32x4.splat(<f32>1), tanhF32x4(f32x4.mul(half, v))));
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidT(x: T): T {
+  if (x >= 0) return <T>(1 / (1 + Math.exp(-<f64>x)));
+  const e = Math.exp(<f64>x);
+  return <T>(e / (1 + e));
+}
+
+/**
+ * One LSTM step over b rows: z (b x 4u, pre-activations without bias) becomes the gate activations
+ * in place (i, f, g = tanh, o); c = f cPrev + i g, tc = tanh(c), h = o tc. f32: four lanes of the
+ * rational tanh (the sigmoid through it); f64: the scalar routines (as the JS cell).
+ */
+export function lstmForward(b: i32, u: i32, z: usize, bias: usize, cPrev: usize, cNext: usize, hNext: usize, tc: usize): void {
+  const u4 = 4 * u;
+  for (let r = 0; r < b; r++) {
+    const zr = z + <usize>(r * u4) * ES, cr = <usize>(r * u) * ES;
+    let j = 0;
+    if (sizeof<T>() == 4) {
+      for (; j + 4 <= u; j += 4) {
+        const o = <usize>j * ES, uo = <usize>u * ES;
+        const gi = sigmoidF32x4(vadd(v128.load(zr + o), v128.load(bias + o)));
+        const gf = sigmoidF32x4(vadd(v128.load(zr + uo + o), v128.load(bias + uo + o)));
+        const gg = tanhF32x4(vadd(v128.load(zr + 2 * uo + o), v128.load(bias + 2 * uo + o)));
+        const go = sigmoidF32x4(vadd(v128.load(zr + 3 * uo + o), v128.load(bias + 3 * uo + o)));
+        const c = vadd(vmul(gf, v128.load(cPrev + cr + o)), vmul(gi, gg));
+        const t = tanhF32x4(c);
+        v128.store(zr + o, gi);
+        v128.store(zr + uo + o, gf);
+        v128.store(zr + 2 * uo + o, gg);
+        v128.store(zr + 3 * uo + o, go);
+        v128.store(cNext + cr + o, c);
+        v128.store(tc + cr + o, t);
+        v128.store(hNext + cr + o, vmul(go, t));
+      }
+    }
+    for (; j < u; j++) {
+      const o = <usize>j * ES, uo = <usize>u * ES;
+      let gi: T, gf: T, gg: T, go: T, c: T, t: T;
+      if (sizeof<T>() == 4) {
+        gi = <T>f32x4.extract_lane(sigmoidF32x4(f32x4.splat(<f32>(load<T>(zr + o) + load<T>(bias + o)))), 0);
+        gf = <T>f32x4.extract_lane(sigmoidF32x4(f32x4.splat(<f32>(load<T>(zr + uo + o) + load<T>(bias + uo + o)))), 0);
+        gg = <T>f32x4.extract_lane(tanhF32x4(f32x4.splat(<f32>(load<T>(zr + 2 * uo + o) + load<T>(bias + 2 * uo + o)))), 0);
+        go = <T>f32x4.extract_lane(sigmoidF32x4(f32x4.splat(<f32>(load<T>(zr + 3 * uo + o) + load<T>(bias + 3 * uo + o)))), 0);
+        c = gf * load<T>(cPrev + cr + o) + gi * gg;
+        t = <T>f32x4.extract_lane(tanhF32x4(f32x4.splat(<f32>c)), 0);
+      } else {
+        gi = sigmoidT(load<T>(zr + o) + load<T>(bias + o));
+        gf = sigmoidT(load<T>(zr + uo + o) + load<T>(bias + uo + o));
+        gg = tanhT(load<T>(zr + 2 * uo + o) + load<T>(bias + 2 * uo + o));
+        go = sigmoidT(load<T>(zr + 3 * uo + o) + load<T>(bias + 3 * uo + o));
+        c = gf * load<T>(cPrev + cr + o) + gi * gg;
+        t = tanhT(c);
+      }
+      store<T>(zr + o, gi);
+      store<T>(zr + uo + o, gf);
+      store<T>(zr + 2 * uo + o, gg);
+      store<T>(zr + 3 * uo + o, go);
+      store<T>(cNext + cr + o, c);
+      store<T>(tc + cr + o, t);
+      store<T>(hNext + cr + o, go * t);
+    }
+  }
+}
+
+/**
+ * One LSTM step backwards over b rows: gates (b x 4u, as lstmForward left them), tc = tanh(c_t),
+ * cPrev = c_{t-1}, dy = dL/dh_t from the layer above, dh = dL/dh_t through the recurrence (0: none),
+ * dc (in: dL/dc_t from step t + 1, out: dL/dc_{t-1}); writes dz (b x 4u, pre-activation gradients).
+ * The formulas of the JS cell (src/nn/lstm-cell.ts).
+ */
+export function lstmBackward(b: i32, u: i32, gates: usize, tc: usize, cPrev: usize, dy: usize, dh: usize, dc: usize, dz: usize): void {
+  const u4 = 4 * u;
+  for (let r = 0; r < b; r++) {
+    const gr = gates + <usize>(r * u4) * ES, zr = dz + <usize>(r * u4) * ES, cr = <usize>(r * u) * ES;
+    for (let j = 0; j < u; j++) {
+      const o = <usize>j * ES, uo = <usize>u * ES;
+      const gi = load<T>(gr + o), gf = load<T>(gr + uo + o), gg = load<T>(gr + 2 * uo + o), go = load<T>(gr + 3 * uo + o);
+      const t = load<T>(tc + cr + o);
+      const h = dh ? load<T>(dy + cr + o) + load<T>(dh + cr + o) : load<T>(dy + cr + o);
+      const c = load<T>(dc + cr + o) + h * go * (<T>1 - t * t);
+      store<T>(zr + o, c * gg * gi * (<T>1 - gi));
+      store<T>(zr + uo + o, c * load<T>(cPrev + cr + o) * gf * (<T>1 - gf));
+      store<T>(zr + 2 * uo + o, c * gi * (<T>1 - gg * gg));
+      store<T>(zr + 3 * uo + o, h * t * go * (<T>1 - go));
+      store<T>(dc + cr + o, c * gf);
+    }
+  }
+}

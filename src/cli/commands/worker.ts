@@ -13,6 +13,9 @@ import { CellRunner, CellRunnerStopped } from '../sweep-cell-runner.ts';
 import { SYSTEMS } from '../systems.ts';
 import { numberOption, positive, positiveInt, UsageError } from '../util.ts';
 
+/** Seconds a stop may wait for Redis before the worker exits anyway. */
+const STOP_TIMEOUT_S = 15;
+
 interface WorkerFlags {
   queue?: string | true;
   queueName?: string;
@@ -48,12 +51,20 @@ async function workerCommand(f: WorkerFlags): Promise<void> {
       if (stopping) return;
       stopping = true;
       log(`${sig}: handing the running cells back to the queue and stopping`);
+      // a connection that is still re-establishing itself (Redis restarted) can hold the close
+      // forever: stop anyway, the queue's stall check gives any cell still held to another worker
+      const deadline = setTimeout(() => {
+        log(`Redis did not confirm the stop within ${STOP_TIMEOUT_S} s; exiting (a cell still held returns to the queue after the stall interval)`);
+        process.exit(0);
+      }, STOP_TIMEOUT_S * 1000);
+      deadline.unref();
       handle
         .close(async () => {
           await Promise.all(runners.map((r) => r.stop()));
         })
         .catch((e) => log(`while stopping: ${(e as Error).message}`))
         .finally(() => {
+          clearTimeout(deadline);
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onTerm);
           resolve();
