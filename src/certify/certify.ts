@@ -37,7 +37,7 @@ import { propagateModel, type InputBox, type PropagationResult, type SiteStats }
 import { productBound, type MatrixNorm } from './product.ts';
 import { buildStepLfr, lfrBound, type StepLfr } from './lfr.ts';
 import { certifiedNorm } from '../core/spectral.ts';
-import { needsProgramCertificate, programConvexity, programGain } from './programs.ts';
+import { needsProgramCertificate, programGain } from './programs.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The norm and space every Lipschitz number of the report refers to. */
@@ -233,7 +233,7 @@ export function certify(
   const lfrOpt = options.lfr ?? true;
   const useLfr = (scope: 'global' | 'domain' | 'local') => (Array.isArray(lfrOpt) ? lfrOpt.includes(scope) : lfrOpt);
   // convexity
-  const structural = viaPrograms ? programConvexity(model, steps) : structuralConvexity(model, steps);
+  const structural = structuralConvexity(model, steps);
   const numerical = options.jensen === false ? null : jensenCheck(model, { steps, segments: options.jensen?.segments, seed, low, high });
   // empirical
   const reference = referenceEstimate(model, { steps, samples: options.samples, count: options.sampleCount, seed, low, high });

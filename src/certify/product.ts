@@ -16,6 +16,7 @@
 import type { SequenceModel } from '../nn/model.ts';
 import { programStack } from '../nn/program-stack.ts';
 import { gainBound } from '../interp/gain.ts';
+import { layerPath } from './programs.ts';
 import type { PropagationResult } from './propagate.ts';
 
 /** A certified norm of one weight matrix, for the report. */
@@ -51,18 +52,15 @@ export function foldAugmentation(w: Float64Array, n: number, cols: number): Floa
  */
 export function productBound(model: SequenceModel, steps: number, _globalBounds?: PropagationResult): ProductBound {
   const r = gainBound(programStack(model), steps);
-  const layerPath = (li: number) => {
-    const ref = model.order[li];
-    return ref.type === 'cell' ? `cells.${ref.index}` : `head.${ref.index}`;
-  };
+  const layerOf = (li: number) => layerPath(model, li);
   const blocks = new Map<string, number>();
   for (const g of r.norms) blocks.set(`${g.layer}:${g.matrix}`, (blocks.get(`${g.layer}:${g.matrix}`) ?? 0) + 1);
   const named = model.namedParameters();
   const norms = r.norms.map((g): MatrixNorm => {
     // a parameter's norm, or a derived matrix's (the LRNN's M and W), whole unless cut into column blocks (gates)
-    const p = named.find((q) => q.path === `${layerPath(g.layer)}.${g.matrix}`);
+    const p = named.find((q) => q.path === `${layerOf(g.layer)}.${g.matrix}`);
     const whole = g.start === 0 && (p ? g.size === p.param.cols : blocks.get(`${g.layer}:${g.matrix}`) === 1);
-    const path = `${layerPath(g.layer)}.${g.matrix}${whole ? '' : `[:, ${g.start}:${g.start + g.size}]`}${g.folded ? ' (eff)' : ''}`;
+    const path = `${layerOf(g.layer)}.${g.matrix}${whole ? '' : `[:, ${g.start}:${g.start + g.size}]`}${g.folded ? ' (eff)' : ''}`;
     return { path, rows: g.rows, cols: g.size, estimate: g.estimate, upper: g.upper };
   });
   return { value: r.value, reason: r.reason, norms };

@@ -1,14 +1,16 @@
 /**
- * Certificates from the cell-program interpreters (src/interp): for models the hand-written
- * engines of this folder (propagate.ts, lfr.ts, product.ts, convexity.ts) do not cover, i.e.
- * families that exist only as programs (the GRU, any newly registered family) and models whose
- * dense layers sit between recurrent layers (the published multi-block ICLSTM).
+ * Certificates from the cell-program interpreters (src/interp):
  *
- * - convexity: the curvature / monotonicity interpreter (`convexityOf`), its issues translated into
- *   the certificate's {@link ConvexityReason}s;
- * - Lipschitz bounds: the norm-product gain interpreter (`gainBound`), globally and over boxes
- *   (with the interval bounds of the box, so saturated or inactive units count with their real
- *   slopes). There is no LFR (recurrent dissipation) component on this path.
+ * - convexity, for every model: the curvature / monotonicity interpreter (`convexityOf`), its
+ *   issues translated into the certificate's {@link ConvexityReason}s (`structuralConvexity` in
+ *   convexity.ts is this verdict);
+ * - Lipschitz bounds over boxes for the models the hand-written propagation and LFR engines of this
+ *   folder do not cover, i.e. families that exist only as programs (the GRU, any newly registered
+ *   family) and models whose dense layers sit between recurrent layers (the published multi-block
+ *   ICLSTM): the norm-product gain interpreter (`gainBound`), globally and over boxes (with the
+ *   interval bounds of the box, so saturated or inactive units count with their real slopes).
+ *   There is no LFR (recurrent dissipation) component on this path. (The global product component
+ *   of every model is the same interpreter's, through product.ts.)
  */
 import type { SequenceModel } from '../nn/model.ts';
 import { ProgramCell } from '../nn/program-cell.ts';
@@ -26,7 +28,7 @@ export function needsProgramCertificate(model: SequenceModel): boolean {
 }
 
 /** `cells.i` / `head.j`: the model's name of stack layer `li`. */
-function layerPath(model: SequenceModel, li: number): string {
+export function layerPath(model: SequenceModel, li: number): string {
   const ref = model.order[li];
   return ref.type === 'cell' ? `cells.${ref.index}` : `head.${ref.index}`;
 }

@@ -53,8 +53,7 @@ export interface TrainOptions {
   /**
    * Arithmetic of the WebAssembly training path (default 'f32'). It covers stacks of simple cells
    * (RNN, ICLRNN) and of LSTM cells with a non-residual dense head trained by Adam, where wasm SIMD
-   * is available;
-   * every other model, SGD, or `wasm: false` trains in plain-JavaScript f64. The trained weights
+   * is available; every other model, SGD, or `wasm: false` trains in plain-JavaScript f64. The trained weights
    * are f32 values in f32 (exact in f64, so certificates and MPC compute on them in f64).
    */
   precision?: 'f32' | 'f64';
@@ -128,12 +127,13 @@ export function evaluateMse(model: SequenceModel, data: TrainingData, batchSize 
   const idx = new Int32Array(data.count).map((_, i) => i);
   // the f64 wasm forward where it covers the model and the data repay its set-up (about 1 ms)
   const fast = data.count * steps >= WASM_FORWARD_MIN_ROWS ? WasmPredictor.create(model) : null;
+  const yw = fast ? new Float64Array(bs * steps * nout) : null;
   let sum = 0;
   for (let from = 0; from < data.count; from += bs) {
     const to = Math.min(data.count, from + bs), b = to - from;
     gatherTimeMajor(data.inputs, steps, nin, idx, from, to, xb);
     gatherTimeMajor(data.targets, steps, nout, idx, from, to, yb);
-    const y = fast ? fast.forward(xb.subarray(0, b * steps * nin), b, steps) : model.forwardTimeMajor(xb, b, steps);
+    const y = fast ? fast.forward(xb.subarray(0, b * steps * nin), b, steps, yw!) : model.forwardTimeMajor(xb, b, steps);
     for (let i = 0; i < b * steps * nout; i++) {
       const e = y[i] - yb[i];
       sum += e * e;

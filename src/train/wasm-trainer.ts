@@ -384,7 +384,7 @@ export class WasmTrainer {
   computeGradients(data: Sequences, idx: ArrayLike<number>, from: number, to: number, valuesInLoss?: number): number {
     const b = this.checkBatch(data, from, to);
     this.lastBatch = b;
-    this.k.zero(this.G.length, this.ar.ptr(this.G));
+    this.zeroGradients();
     this.gather(data, idx, from, to);
     this.forward(b);
     const last = this.stages[this.stages.length - 1];
