@@ -73,7 +73,7 @@ test('a worker killed mid-cell: another worker retries the cell after the stall 
   // w1 takes both cells (concurrency 2) and is killed mid-cell
   const w1 = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '2', '--concurrency', '2']);
   await w1.waitFor(/waiting for cells/);
-  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.9', '--epochs', '40', '--out', join(dir, 'r.json'), '--queue', url, '--queue-name', q, '--json']);
+  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.9', '--epochs', '80', '--out', join(dir, 'r.json'), '--queue', url, '--queue-name', q, '--json']);
   for (let i = 0; i < 6000 && count(w1.stderr(), /: started/) < 2; i++) await sleep(20);
   assert.equal(count(w1.stderr(), /: started/), 2);
   w1.proc.kill('SIGKILL');

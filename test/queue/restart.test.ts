@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parseSweepResults, type SweepResults } from '../../src/train/sweep.ts';
 import { count, runCli, sleep, startCli, startRedis, testRedis } from './helpers.ts';
 
+// cells long enough (150 epochs, about 1 s each) that the coordinator, which polls job states every
+// 500 ms, cannot have saved every cell before the test kills it or stops Redis
 const tiny = ['--system', 'cstr', '--hidden', '3', '--layers', '1', '--batch', '512', '--lipschitz-samples', '20'];
 let queueNo = 0;
 const queueName = () => `iclrnn-test-restart-${process.pid}-${++queueNo}`;
@@ -20,7 +22,7 @@ test('the coordinator killed and restarted re-attaches and collects; nothing fin
   const q = queueName();
   const dir = tmp('coord');
   const out = join(dir, 'r.json');
-  const args = ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '10', '--out', out, '--queue', url, '--queue-name', q, '--json'];
+  const args = ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '150', '--out', out, '--queue', url, '--queue-name', q, '--json'];
   const worker = startCli(t, ['worker', '--queue', url, '--queue-name', q, '--stall-interval', '5']);
   await worker.waitFor(/waiting for cells/);
   const first = startCli(t, args);
@@ -51,7 +53,7 @@ test('Redis restarted mid-sweep: coordinator and worker reconnect; every cell on
   const out = join(dir, 'r.json');
   const worker = startCli(t, ['worker', '--queue', redis.url, '--queue-name', q, '--stall-interval', '10']);
   await worker.waitFor(/waiting for cells/);
-  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '10', '--out', out, '--queue', redis.url, '--queue-name', q, '--json']);
+  const coord = startCli(t, ['sweep', ...tiny, '--models', 'iclrnn', '--noise', '0,0.3,0.6', '--epochs', '150', '--out', out, '--queue', redis.url, '--queue-name', q, '--json']);
   await coord.waitFor(/cell 1\/3 done/);
   await redis.stop();
   await sleep(1500);
