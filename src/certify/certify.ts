@@ -37,7 +37,6 @@ import { propagateModel, type InputBox, type PropagationResult, type SiteStats }
 import { productBound, type MatrixNorm } from './product.ts';
 import { buildStepLfr, lfrBound, type StepLfr } from './lfr.ts';
 import { certifiedNorm } from '../core/spectral.ts';
-import { needsProgramCertificate, programGain } from './programs.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /** The norm and space every Lipschitz number of the report refers to. */
@@ -219,9 +218,6 @@ export function certify(
 ): CertificateReport {
   const t0 = now();
   const model: SequenceModel = 'cells' in modelOrStored ? modelOrStored : modelOrStored.model;
-  // families that exist only as cell programs (the GRU) and multi-block models: the program interpreters
-  const viaPrograms = needsProgramCertificate(model);
-  if (!viaPrograms) model.requireStacked('certify');
   if (!('cells' in modelOrStored)) metadata = metadata ?? modelOrStored.metadata ?? null;
   const steps = options.steps ?? defaultSteps(metadata);
   if (!Number.isInteger(steps) || steps < 1) throw new ValidationError(`certify: steps must be a positive integer, got ${steps}`);
@@ -244,10 +240,6 @@ export function certify(
     attack = { value: a.value, evaluations: a.evaluations, seconds: (now() - ta) / 1000 };
   }
   const lower = Math.max(reference.value, attack?.value ?? 0);
-  if (viaPrograms) {
-    const r = programBounds(model, steps, low, high, options, seed);
-    return report(model, steps, structural, numerical, reference, attack, r.global, r.domain, r.local, [], options, low, high, t0);
-  }
   // one step LFR for every scope (built on first use; lfrBound reports a model it cannot build)
   let stepLfr: StepLfr | undefined, lfrTried = false;
   const sharedLfr = () => {
@@ -301,55 +293,7 @@ export function certify(
 
 type Details = CertificateReport['lipschitz']['details'];
 
-const NO_SITES: SiteStats = { reluActive: 0, reluInactive: 0, reluUnstable: 0, smooth: 0 };
-const PROGRAM_NOTE = 'no LFR rules on the cell-program path (gain interpreter only)';
-
-/** A bound of the gain interpreter as a {@link BoundDetail}, capped by `cap` (a bound of a larger set). */
-function programDetail(model: SequenceModel, steps: number, lo: Float64Array | null, hi: Float64Array | null, cap: number | null): BoundDetail {
-  const t0 = now();
-  const g = programGain(model, steps, lo && hi ? { lo, hi } : null);
-  const useCap = cap !== null && (g.value === null || cap < g.value);
-  const value = useCap ? cap : g.value;
-  return {
-    value,
-    reason: value === null ? g.reason : null,
-    product: g.value,
-    unrolled: null,
-    recurrent: null,
-    method: value === null ? null : useCap ? 'global' : 'product',
-    recurrentNote: PROGRAM_NOTE,
-    sites: NO_SITES,
-    seconds: (now() - t0) / 1000,
-  };
-}
-
-/** Global, domain and local bounds of the program path (see `./programs.ts`). */
-function programBounds(model: SequenceModel, steps: number, low: number, high: number, options: CertifyOptions, seed: number): { global: BoundDetail; domain: Details['domain']; local: Details['local'] } {
-  const d = steps * model.inputSize;
-  const global = programDetail(model, steps, null, null, null);
-  let domain: Details['domain'] = null;
-  if (options.domainBound ?? true) domain = { ...programDetail(model, steps, new Float64Array(d).fill(low), new Float64Array(d).fill(high), global.value), low, high, attack: null };
-  let local: Details['local'] = null;
-  if (options.local) {
-    const { center, radius } = options.local;
-    if (center.length !== d) throw new ValidationError(`certify: local centre has ${center.length} values, expected steps * inputSize = ${d}`);
-    if (!(radius >= 0) || !Number.isFinite(radius)) throw new ValidationError(`certify: local radius must be a finite number >= 0, got ${radius}`);
-    let la: number | null = null;
-    if (options.attack !== false && radius > 0) {
-      const box = { center: Float64Array.from(center), radius: new Float64Array(d).fill(radius) };
-      la = lipschitzAttack(model, { steps, starts: Math.min(16, options.attack?.starts ?? 16), iterations: Math.min(60, options.attack?.iterations ?? 60), seed, box }).value;
-    }
-    let cap = global.value;
-    let inside = true;
-    for (let p = 0; p < d; p++) if (center[p] - radius < low || center[p] + radius > high) inside = false;
-    if (inside && domain?.value !== null && domain?.value !== undefined) cap = cap === null ? domain.value : Math.min(cap, domain.value);
-    const lo = Float64Array.from(center, (c) => c - radius), hi = Float64Array.from(center, (c) => c + radius);
-    local = { ...programDetail(model, steps, lo, hi, cap), radius, attack: la };
-  }
-  return { global, domain, local };
-}
-
-/** Assembles the report from its parts (both certification paths). */
+/** Assembles the report from its parts. */
 function report(
   model: SequenceModel, steps: number, structural: StructuralConvexity, numerical: JensenResult | null, reference: ReferenceEstimate, attack: Details['attack'],
   global: BoundDetail, domain: Details['domain'], local: Details['local'], norms: MatrixNorm[], options: CertifyOptions, low: number, high: number, t0: number,

@@ -5,9 +5,6 @@
  * input sequence (steps x inputSize) to its scaled output sequence (steps x outputSize), l2 norm
  * over the whole sequence.
  */
-import { intervalBounds } from '../interp/bounds.ts';
-import { programStack } from '../nn/program-stack.ts';
-import { needsProgramCertificate } from './programs.ts';
 import { Rng } from '../core/rng.ts';
 import { toBatchMajor, toTimeMajor, type SequenceModel } from '../nn/model.ts';
 import { propagateModel } from './propagate.ts';
@@ -107,7 +104,6 @@ export function pairRatios(model: SequenceModel, X: Float64Array, count: number,
 
 /** Outward-rounded enclosure of the outputs at one input sequence (interval arithmetic). */
 function pointEnclosure(model: SequenceModel, x: Float64Array, steps: number): { l: Float64Array; u: Float64Array } {
-  if (needsProgramCertificate(model)) return intervalBounds(programStack(model), steps, { lo: x, hi: x }).outputs;
   return propagateModel(model, steps, { center: x, radius: new Float64Array(x.length) }, { zonotope: false, jacobian: false }).outputs;
 }
 

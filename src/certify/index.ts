@@ -15,7 +15,7 @@ export { propagateModel, boxAround, prepareMatrix, intervalProduct } from './pro
 export type { InputBox, PropagationResult, SiteStats, VBound, JBound, PreparedMatrix } from './propagate.ts';
 export { productBound, foldAugmentation } from './product.ts';
 export type { ProductBound, MatrixNorm } from './product.ts';
-export { buildStepLfr, siteRanges, lfrFeasible, lfrBound, lfrCandidate, lfrForward, lfrAdjoint, layerModel, DEFAULT_KAPPAS, RECIPE_SETS } from './lfr.ts';
+export { buildStepLfr, siteRanges, lfrFeasible, lfrBound, lfrCandidate, lfrForward, lfrAdjoint, layerStack, DEFAULT_KAPPAS, RECIPE_SETS } from './lfr.ts';
 export type { StepLfr, LfrBound, LfrBoundOptions, LfrCandidate } from './lfr.ts';
 export { spectralNormBound, nonNegativeSpectralNormBound, certifiedNorm, jacobiEigen } from '../core/spectral.ts';
 export type { SpectralBound } from '../core/spectral.ts';

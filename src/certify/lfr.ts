@@ -40,8 +40,8 @@ import type { SequenceModel } from '../nn/model.ts';
 import type { PropagationResult } from './propagate.ts';
 import { buildStepLfr, siteRanges, type SRow, type StepLfr } from './lfr-build.ts';
 export { buildStepLfr, siteRanges, type StepLfr } from './lfr-build.ts';
-import { SequenceModel as Model } from '../nn/model.ts';
-import { certifiedNorm } from '../core/spectral.ts';
+import { programStack } from '../nn/program-stack.ts';
+import type { ProgramStack } from '../interp/bind.ts';
 
 /** Scalar-optimal multiplier for a site with cost q and sector [a, b] (see module comment). */
 function multiplier(q: number, a: number, b: number, scale: number): number {
@@ -786,18 +786,13 @@ export interface LfrBoundOptions {
   stepLfr?: StepLfr;
 }
 
-/** The one-layer model of layer `li` (same weights; augmentation only for the first layer; no head). */
-export function layerModel(model: SequenceModel, li: number): SequenceModel {
-  const cell = model.cells[li];
-  const sub = new Model({
-    kind: 'custom',
-    inputSize: li === 0 ? model.inputSize : model.cells[li - 1].outputSize,
-    augmentation: li === 0 ? model.spec.augmentation : null,
-    cells: [cell.config()],
-    head: [],
-  });
-  sub.cells[0].params.forEach((p, i) => p.value.set(cell.params[i].value));
-  return sub;
+/** The one-layer stack of stack layer `li` (same weights; the model's input augmentation only for the first layer). */
+export function layerStack(stack: ProgramStack, li: number): ProgramStack {
+  return {
+    inputSize: li === 0 ? stack.inputSize : stack.layers[li - 1].program.outputSize,
+    augmentation: li === 0 ? stack.augmentation : null,
+    layers: [{ ...stack.layers[li], residual: false }],
+  };
 }
 
 /**
@@ -805,30 +800,35 @@ export function layerModel(model: SequenceModel, li: number): SequenceModel {
  * bisection on log gamma (starting from `lo`, the gain of a candidate worst case of the ranges, and
  * `hi`, grown until feasible up to `maxGamma`). When the whole-model step problem is larger than
  * `maxSize`, the layers are certified one by one (each from its input sequence to its output
- * sequence, with the site ranges of the whole-model propagation) and composed with the certified
- * norm of the head: `gamma = prod_l gamma_l * prod_k slope_k ||W_k||`.
+ * sequence, with the site ranges of the whole-model propagation; dense layers too) and composed:
+ * `gamma = prod_l gamma_l`.
  */
-export function lfrBound(model: SequenceModel, prop: PropagationResult, o: LfrBoundOptions): LfrBound {
+export function lfrBound(model: SequenceModel | ProgramStack, prop: PropagationResult, o: LfrBoundOptions): LfrBound {
+  const stack = 'layers' in model ? model : programStack(model);
   let lfr: StepLfr;
   try {
-    lfr = o.stepLfr ?? buildStepLfr(model);
+    lfr = o.stepLfr ?? buildStepLfr(stack);
   } catch (e) {
     return { value: null, reason: (e as Error).message, states: 0, sites: 0, iterations: 0 };
   }
   const maxSize = o.maxSize ?? 520;
-  if (lfr.N <= maxSize || model.cells.length === 1) {
+  const recurrent = stack.layers.filter((l) => l.program.state.length > 0).length;
+  if (lfr.N <= maxSize || recurrent <= 1) {
     const ranges = Array.from({ length: prop.steps }, (_, t) => siteRanges(lfr, prop, t));
     return lfrBoundOf(lfr, ranges, o);
   }
-  // layer by layer
-  const subs = model.cells.map((_, li) => buildStepLfr(layerModel(model, li)));
+  // layer by layer (each from its input sequence to its output sequence)
+  const residual = stack.layers.findIndex((l, li) => l.residual && li > 0);
+  if (residual >= 0)
+    return { value: null, reason: `skipped: the step LFR has ${lfr.N} variables (> ${maxSize}) and layer ${residual} adds the model input, so the layers cannot be certified one by one`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
+  const subs = stack.layers.map((_, li) => buildStepLfr(layerStack(stack, li)));
   const biggest = Math.max(...subs.map((l) => l.N));
   if (biggest > maxSize)
     return { value: null, reason: `skipped: the step LFR has ${lfr.N} variables and its largest layer ${biggest} (> ${maxSize}); raise maxSize to run it`, states: lfr.ns, sites: lfr.nw, iterations: 0 };
   let gamma = 1, it = 0, states = 0, sites = 0;
-  for (let li = 0; li < model.cells.length; li++) {
+  for (let li = 0; li < subs.length; li++) {
     const sub = subs[li];
-    const ranges = Array.from({ length: prop.steps }, (_, t) => siteRanges(sub, prop, t, (key) => key.replace(/^cells\.0:/, `cells.${li}:`)));
+    const ranges = Array.from({ length: prop.steps }, (_, t) => siteRanges(sub, prop, t, li));
     // a single layer above the overall cap makes the product useless (layers rarely contract)
     const r = lfrBoundOf(sub, ranges, { ...o, lo: 1e-300, hi: 1, maxGamma: o.maxGamma ?? 1e12, tolerance: o.tolerance ?? (sub.N > 400 ? 3e-2 : 1e-2) });
     it += r.iterations;
@@ -836,11 +836,6 @@ export function lfrBound(model: SequenceModel, prop: PropagationResult, o: LfrBo
     sites = Math.max(sites, r.sites);
     if (r.value === null) return { value: null, reason: `layer ${li}: ${r.reason}`, states, sites, iterations: it };
     gamma *= r.value;
-  }
-  for (const [k, h] of model.head.entries()) {
-    if (h.residual) return { value: null, reason: `head.${k} has a residual input connection`, states, sites, iterations: it };
-    const slope = h.activation === 'sigmoid' ? 0.25 : 1;
-    gamma *= slope * certifiedNorm(h.kernel.value, h.inputSize, h.units).upper;
   }
   gamma *= 1 + 1e-12;
   if (o.maxGamma !== undefined && gamma >= o.maxGamma)

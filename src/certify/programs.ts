@@ -1,31 +1,15 @@
 /**
- * Certificates from the cell-program interpreters (src/interp):
- *
- * - convexity, for every model: the curvature / monotonicity interpreter (`convexityOf`), its
- *   issues translated into the certificate's {@link ConvexityReason}s (`structuralConvexity` in
- *   convexity.ts is this verdict);
- * - Lipschitz bounds over boxes for the models the hand-written propagation and LFR engines of this
- *   folder do not cover, i.e. families that exist only as programs (the GRU, any newly registered
- *   family) and models whose dense layers sit between recurrent layers (the published multi-block
- *   ICLSTM): the norm-product gain interpreter (`gainBound`), globally and over boxes (with the
- *   interval bounds of the box, so saturated or inactive units count with their real slopes).
- *   There is no LFR (recurrent dissipation) component on this path. (The global product component
- *   of every model is the same interpreter's, through product.ts.)
+ * The convexity certificate from the cell-program convexity interpreter (`convexityOf` in
+ * src/interp): its issues translated into the certificate's {@link ConvexityReason}s
+ * (`structuralConvexity` in convexity.ts is this verdict). The Lipschitz bounds of every model are
+ * interpreters over the same programs too: the norm-product gain (product.ts), the bound
+ * propagation (propagate.ts) and the step LFR (lfr-build.ts).
  */
 import type { SequenceModel } from '../nn/model.ts';
-import { ProgramCell } from '../nn/program-cell.ts';
 import { programStack } from '../nn/program-stack.ts';
 import { convexityOf, type ConvexityIssue } from '../interp/convexity.ts';
-import { gainBound } from '../interp/gain.ts';
-import { intervalBounds, type SequenceBox } from '../interp/bounds.ts';
-import { zonotopeBounds } from '../interp/zonotope.ts';
 import type { ProgramStack } from '../interp/bind.ts';
 import type { ConvexityReason, StructuralConvexity } from './convexity.ts';
-
-/** Whether {@link certify} must take the program path for this model (see the module comment). */
-export function needsProgramCertificate(model: SequenceModel): boolean {
-  return model.interleaved || model.cells.some((c) => c instanceof ProgramCell);
-}
 
 /** `cells.i` / `head.j`: the model's name of stack layer `li`. */
 export function layerPath(model: SequenceModel, li: number): string {
@@ -91,17 +75,3 @@ export function programConvexity(model: SequenceModel, steps: number): Structura
   for (const { reason, entries } of bySign.values()) reason.count = entries.size;
   return { convex: r.convex, outputs: r.outputs, reasons, augmentation: model.spec.augmentation !== null, steps, notes };
 }
-
-/** A certified gain bound of the model over `box` (all of R^d when null), with the reason when none exists. */
-export function programGain(model: SequenceModel, steps: number, box: SequenceBox | null): { value: number | null; reason: string | null } {
-  const stack = programStack(model);
-  if (!box) return pick(gainBound(stack, steps));
-  // on a bounded box the zonotope bounds (intersected with intervals node by node) are tighter than
-  // plain intervals, so the slope ranges the gain bound uses are too; both are sound, take the smaller
-  const viaIntervals = gainBound(stack, steps, { box, bounds: intervalBounds(stack, steps, box) });
-  const viaZonotopes = gainBound(stack, steps, { box, bounds: zonotopeBounds(stack, steps, box) });
-  const r = viaZonotopes.value !== null && (viaIntervals.value === null || viaZonotopes.value < viaIntervals.value) ? viaZonotopes : viaIntervals;
-  return pick(r);
-}
-
-const pick = (r: { value: number | null; reason: string | null }) => ({ value: r.value, reason: r.reason });

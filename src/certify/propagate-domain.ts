@@ -2,8 +2,8 @@
  * The abstract domain of bound propagation (see `propagate.ts` for what is propagated and why):
  * value bounds with optional linear forms in the input, and the midpoint-radius enclosure of the
  * secant Jacobian, with one transfer function per operation (linear maps, sums, slices, row
- * scalings, activations, products), each rounded outwards. `propagate.ts` drives it through a
- * model's cells.
+ * scalings, concatenation, activations, products), each rounded outwards. `propagate.ts` drives it
+ * through a model's cell programs, one rule per primitive.
  *
  * Size (about 620 lines): one abstract domain, one transfer function per operation, all built on
  * the same outward-rounding helpers; the driver over a model is `propagate.ts`.
@@ -372,6 +372,34 @@ export function slice(ctx: Ctx, a: { v: VBound; j: JBound }, from: number, to: n
     zG: a.v.zG ? a.v.zG.slice(from * ctx.E, to * ctx.E) : null,
   };
   return { v, j: { k, C: a.j.C.slice(from * d, to * d), R: a.j.R.slice(from * d, to * d) } };
+}
+
+/** The quantities side by side, in order (exact copies). */
+export function concat(ctx: Ctx, parts: { v: VBound; j: JBound }[]): { v: VBound; j: JBound } {
+  const d = ctx.d, E = ctx.E;
+  const k = parts.reduce((s, p) => s + p.v.k, 0);
+  const v = ctx.newV(k), j = ctx.newJ(k);
+  let o = 0;
+  for (const p of parts) {
+    v.l.set(p.v.l, o);
+    v.u.set(p.v.u, o);
+    if (v.loA) {
+      v.loA.set(p.v.loA!, o * d);
+      v.hiA!.set(p.v.hiA!, o * d);
+      v.loC!.set(p.v.loC!, o);
+      v.hiC!.set(p.v.hiC!, o);
+    }
+    if (v.zc) {
+      v.zc.set(p.v.zc!, o);
+      v.zG!.set(p.v.zG!, o * E);
+    }
+    if (ctx.jac) {
+      j.C.set(p.j.C, o * d);
+      j.R.set(p.j.R, o * d);
+    }
+    o += p.v.k;
+  }
+  return { v, j };
 }
 
 /** Multiplies each row of a Jacobian enclosure by the scalar interval [lo, hi] (row-wise). */

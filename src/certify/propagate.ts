@@ -6,12 +6,20 @@
  * `x` the whole sequence flattened step-major (`p = t * inputSize + j`), `d = steps * inputSize`
  * coordinates. `r_p` may be `Infinity` (the global case: `X = R^d`).
  *
- * Two things are propagated step by step through every layer and the head:
+ * The propagation is an interpreter over the model's cell programs (`src/graph`), one transfer
+ * function of `propagate-domain.ts` per primitive, so it covers every registered family and every
+ * layer graph (recurrent layers, dense layers between them, residual adds of the input) with no
+ * per-family code. Chains of linear primitives (matmul, bias, scale, affine, add, slice, concat)
+ * whose intermediate values nothing else reads are fused into one linear map of the nodes they
+ * start from, so e.g. `x K + h R + b` is one transfer (tighter than three: the interval sum is
+ * formed once).
+ *
+ * Two things are propagated step by step through every layer:
  *
  * 1. **Value bounds** of every intermediate quantity over X: interval bound propagation (IBP)
  *    intersected, for bounded boxes, with forward *linear* bounds `a_l . x + c_l <= q(x) <= a_u . x + c_u`
  *    (CROWN-style relaxations: ReLU triangle / adaptive lower line, parallel lines with the minimal
- *    slope for tanh and sigmoid, McCormick envelopes for the gate products of LSTM cells) and with
+ *    slope for tanh and sigmoid, McCormick envelopes for element-wise products such as gates) and with
  *    zonotopes (DeepZ relaxations, one fresh noise symbol per relaxed unit; they keep the
  *    cancellations of mixed-sign weights that the separate lower / upper forms lose) when the number
  *    of noise symbols stays below 4000.
@@ -31,13 +39,12 @@
  * `gamma_k * sum |terms|`, derivative ranges by a relative 1e-12.
  */
 import type { SequenceModel } from '../nn/model.ts';
-import { SimpleCell } from '../nn/simple-cell.ts';
-import { LstmCell } from '../nn/lstm-cell.ts';
-import { LipschitzCell } from '../nn/lipschitz-cell.ts';
-import { IcrnnCell } from '../nn/icrnn-cell.ts';
-import { IclstmCell } from '../nn/iclstm-cell.ts';
+import { programStack } from '../nn/program-stack.ts';
+import type { Node, NodeId } from '../graph/program.ts';
+import { bindStack, stackOutputSize, type BoundProgram, type ProgramStack } from '../interp/bind.ts';
+import type { Activation } from '../nn/cell.ts';
 import { ValidationError } from '../core/errors.ts';
-import { Ctx, prepareMatrix, diagMatrix, linear, add, slice, activation, intervalProduct, multiply, zero } from './propagate-domain.ts';
+import { Ctx, prepareMatrix, linear, add, slice, concat, activation, multiply, zero, type PreparedMatrix } from './propagate-domain.ts';
 export { intervalProduct, prepareMatrix, type PreparedMatrix } from './propagate-domain.ts';
 
 /** Value bounds of a vector of k quantities, with optional linear forms in x (k x d). */
@@ -88,184 +95,293 @@ export interface PropagationResult {
   /** Bounds of every output (Tm). */
   outputs: { l: Float64Array; u: Float64Array };
   stats: SiteStats;
-  /** Pre-activation (and cell-state) bounds, by layer path, step and name. */
-  preactivations: { layer: string; t: number; name: string; l: Float64Array; u: Float64Array }[];
   /**
-   * Gain ranges per step (index t) of every scalar "site" of the secant Jacobian, keyed
-   * `layer:name` (see lfr.ts): an activation's secant slope, or a product factor times a slope.
+   * Value bounds of node `id` of stack layer `layer` at step t (state nodes: the state read at t),
+   * or null for a node whose value was fused into a linear map and never formed.
    */
-  sites: Map<string, { lo: Float64Array; hi: Float64Array }>[];
+  node(layer: number, t: number, id: NodeId): { l: Float64Array; u: Float64Array } | null;
+  /** Range of the secant slope of activation node `id` of stack layer `layer` at step t (null for other nodes). */
+  slope(layer: number, t: number, id: NodeId): { lo: Float64Array; hi: Float64Array } | null;
 }
 
 type Q = { v: VBound; j: JBound };
 
+/** Primitives that are linear maps of their operands (fusable into one transfer). */
+const LINEAR_OPS: ReadonlySet<Node['op']> = new Set(['matmul', 'bias', 'scale', 'affine', 'add', 'slice', 'concat']);
+
+/** A node's operands (each once). */
+export function operandsOf(node: Node): NodeId[] {
+  switch (node.op) {
+    case 'input':
+    case 'state':
+      return [];
+    case 'add':
+    case 'mul':
+      return node.a === node.b ? [node.a] : [node.a, node.b];
+    case 'concat':
+      return [...new Set(node.xs)];
+    default:
+      return [node.x];
+  }
+}
+
+/** `sum_k leaf_k W_k + c`: a fused chain of linear primitives as a map of the formed nodes it starts from. */
+interface LinearForm {
+  size: number;
+  /** `w` is `size(leaf) x size`, row-major. */
+  terms: { leaf: NodeId; w: Float64Array }[];
+  c: Float64Array | null;
+}
+
+/** How one layer's program is run: which nodes are formed, and the fused linear map of each formed linear node. */
+interface LayerPlan {
+  bound: BoundProgram;
+  /** Nodes whose value is formed each step (the others live on only inside a fused map). */
+  formed: boolean[];
+  /** For formed linear nodes that are not a plain copy / sum of formed nodes: the fused map, matrices prepared. */
+  maps: ({ terms: { leaf: NodeId; m: PreparedMatrix }[]; c: Float64Array | null } | null)[];
+}
+
+/**
+ * Which nodes of a program are formed: every non-linear node, the next-state and output nodes, and
+ * every linear node read by anything other than exactly one linear node.
+ */
+export function formedNodes(nodes: readonly Node[], next: readonly NodeId[], output: NodeId): boolean[] {
+  const readers: NodeId[][] = nodes.map(() => []);
+  nodes.forEach((n, id) => {
+    for (const x of operandsOf(n)) readers[x].push(id);
+  });
+  const external = new Set([...next, output]);
+  return nodes.map((n, id) => {
+    if (!LINEAR_OPS.has(n.op) || external.has(id)) return true;
+    const r = readers[id];
+    return !(r.length === 1 && LINEAR_OPS.has(nodes[r[0]].op));
+  });
+}
+
+function planLayer(bound: BoundProgram): LayerPlan {
+  const p = bound.program;
+  const formed = formedNodes(p.nodes, p.next, p.output);
+  const forms = new Map<NodeId, LinearForm>();
+  const identity = (k: number) => {
+    const w = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) w[i * k + i] = 1;
+    return w;
+  };
+  // an operand: a formed node is a leaf; an unformed linear node expands into its own map
+  const operand = (id: NodeId): LinearForm => (formed[id] ? { size: p.nodes[id].size, terms: [{ leaf: id, w: identity(p.nodes[id].size) }], c: null } : expand(id));
+  const mapTerms = (f: LinearForm, size: number, col: (w: Float64Array, rows: number) => Float64Array, c: Float64Array | null): LinearForm => ({
+    size,
+    terms: f.terms.map((t) => ({ leaf: t.leaf, w: col(t.w, p.nodes[t.leaf].size) })),
+    c,
+  });
+  const merge = (size: number, parts: { f: LinearForm; at: number }[]): LinearForm => {
+    const byLeaf = new Map<NodeId, Float64Array>();
+    let c: Float64Array | null = null;
+    for (const { f, at } of parts) {
+      for (const t of f.terms) {
+        const rows = p.nodes[t.leaf].size;
+        let w = byLeaf.get(t.leaf);
+        if (!w) byLeaf.set(t.leaf, (w = new Float64Array(rows * size)));
+        for (let i = 0; i < rows; i++) for (let j = 0; j < f.size; j++) w[i * size + at + j] += t.w[i * f.size + j];
+      }
+      if (f.c) {
+        c ??= new Float64Array(size);
+        for (let j = 0; j < f.size; j++) c[at + j] += f.c[j];
+      }
+    }
+    return { size, terms: [...byLeaf].map(([leaf, w]) => ({ leaf, w })), c };
+  };
+  function expand(id: NodeId): LinearForm {
+    const hit = forms.get(id);
+    if (hit) return hit;
+    const n = p.nodes[id];
+    let f: LinearForm;
+    switch (n.op) {
+      case 'matmul': {
+        const x = operand(n.x), W = bound.mat(n.matrix), k = x.size, m = n.size;
+        const times = (w: Float64Array, rows: number) => {
+          const out = new Float64Array(rows * m);
+          for (let i = 0; i < rows; i++)
+            for (let q = 0; q < k; q++) {
+              const a = w[i * k + q];
+              if (a !== 0) for (let j = 0; j < m; j++) out[i * m + j] += a * W[q * m + j];
+            }
+          return out;
+        };
+        f = mapTerms(x, m, times, x.c ? times(x.c, 1) : null);
+        break;
+      }
+      case 'bias': {
+        const x = operand(n.x), b = bound.mat(n.param);
+        const c = x.c ? Float64Array.from(x.c) : new Float64Array(n.size);
+        for (let j = 0; j < n.size; j++) c[j] += b[j];
+        f = { size: n.size, terms: x.terms, c };
+        break;
+      }
+      case 'scale': {
+        const x = operand(n.x), s = bound.mat(n.param), m = n.size;
+        const cols = (w: Float64Array, rows: number) => {
+          const out = new Float64Array(rows * m);
+          for (let i = 0; i < rows; i++) for (let j = 0; j < m; j++) out[i * m + j] = w[i * m + j] * s[j];
+          return out;
+        };
+        f = mapTerms(x, m, cols, x.c ? cols(x.c, 1) : null);
+        break;
+      }
+      case 'affine': {
+        const x = operand(n.x), a = n.a;
+        const c = x.c ? x.c.map((v) => a * v + n.b) : n.b !== 0 ? new Float64Array(n.size).fill(n.b) : null;
+        f = mapTerms(x, n.size, (w) => w.map((v) => a * v), c);
+        break;
+      }
+      case 'add':
+        f = merge(n.size, [{ f: operand(n.a), at: 0 }, { f: operand(n.b), at: 0 }]);
+        break;
+      case 'slice': {
+        const x = operand(n.x), k = x.size, m = n.size, s0 = n.start;
+        const cols = (w: Float64Array, rows: number) => {
+          const out = new Float64Array(rows * m);
+          for (let i = 0; i < rows; i++) for (let j = 0; j < m; j++) out[i * m + j] = w[i * k + s0 + j];
+          return out;
+        };
+        f = mapTerms(x, m, cols, x.c ? cols(x.c, 1) : null);
+        break;
+      }
+      case 'concat': {
+        let at = 0;
+        const parts = n.xs.map((x) => {
+          const part = { f: operand(x), at };
+          at += p.nodes[x].size;
+          return part;
+        });
+        f = merge(n.size, parts);
+        break;
+      }
+      default:
+        throw new RangeError(`propagate: ${n.op} is not a linear primitive`);
+    }
+    forms.set(id, f);
+    return f;
+  }
+  const maps: LayerPlan['maps'] = p.nodes.map((n, id) => {
+    if (!formed[id] || !LINEAR_OPS.has(n.op) || plainCopy(n, formed)) return null;
+    const f = expand(id);
+    return { terms: f.terms.map((t) => ({ leaf: t.leaf, m: prepareMatrix(t.w, p.nodes[t.leaf].size, f.size) })), c: f.c };
+  });
+  return { bound, formed, maps };
+}
+
+/** A formed linear node that only copies or sums formed nodes (exact transfers, no fused map). */
+function plainCopy(n: Node, formed: boolean[]): boolean {
+  if (n.op === 'slice') return formed[n.x];
+  if (n.op === 'concat') return n.xs.every((x) => formed[x]);
+  if (n.op === 'add') return formed[n.a] && formed[n.b];
+  return false;
+}
+
+/** Zonotope noise symbols one step of a program hands out (one per activation and product entry). */
+function symbolsPerStep(bound: BoundProgram): number {
+  let s = 0;
+  for (const n of bound.program.nodes) if (n.op === 'act' || n.op === 'mul') s += n.size;
+  return s;
+}
+
 /**
  * Propagates value bounds and the secant-Jacobian enclosure through the whole model over the box
- * (module comment). Works for every cell type of the package. `jacobian: false` skips the Jacobian
- * enclosure (the result's `jacobian` then holds no rows): the same value bounds, site ranges and
- * statistics for less work (the attack's point enclosures).
+ * (module comment). Works for every model whose layers have cell programs. `jacobian: false` skips
+ * the Jacobian enclosure (the result's `jacobian` then holds no rows): the same value bounds, slope
+ * ranges and statistics for less work (the attack's point enclosures).
  */
 export function propagateModel(
-  model: SequenceModel, steps: number, box: InputBox,
+  model: SequenceModel | ProgramStack, steps: number, box: InputBox,
   options: { zonotope?: boolean; maxZonotopeSymbols?: number; jacobian?: boolean } = {},
 ): PropagationResult {
-  model.requireStacked('propagateModel');
-  const n = model.inputSize, m = model.outputSize;
+  const stack = 'layers' in model ? model : programStack(model);
+  const bound = bindStack(stack);
+  const n = stack.inputSize, m = stackOutputSize(stack);
   if (box.center.length !== steps * n || box.radius.length !== steps * n)
     throw new ValidationError(`propagate: box has ${box.center.length} coordinates, expected steps * inputSize = ${steps * n}`);
   // zonotopes when the box is bounded and the number of relaxations is moderate
-  let symbols = 0;
-  for (const cell of model.cells) {
-    const u = cell.units;
-    if (cell instanceof SimpleCell || cell instanceof LipschitzCell) symbols += u;
-    else if (cell instanceof IcrnnCell) symbols += 2 * u;
-    else if (cell instanceof LstmCell) symbols += 8 * u;
-    else if (cell instanceof IclstmCell) symbols += 9 * u;
-  }
-  for (const h of model.head) symbols += h.units;
-  symbols *= steps;
+  const symbols = steps * bound.reduce((s, b) => s + symbolsPerStep(b), 0);
   const ctx = new Ctx(box, options.zonotope === false || symbols + box.center.length > (options.maxZonotopeSymbols ?? 4000) ? 0 : symbols, options.jacobian !== false);
-  const pre: PropagationResult['preactivations'] = [];
-  const record = (layer: string, t: number, name: string, q: Q) => pre.push({ layer, t, name, l: q.v.l, u: q.v.u });
-  const sites: Map<string, { lo: Float64Array; hi: Float64Array }>[] = Array.from({ length: steps }, () => new Map());
-  const site = (t: number, key: string, lo: Float64Array, hi: Float64Array) => sites[t].set(key, { lo, hi });
-  // layer inputs per step
+  const plans = bound.map(planLayer);
+  // values[layer][t][node], slopes[layer][t] by node
+  const values: (Q | undefined)[][][] = [];
+  const slopes: Map<NodeId, { lo: Float64Array; hi: Float64Array }>[][] = [];
   const aug: Q[] = [];
   let seq: Q[] = [];
   for (let t = 0; t < steps; t++) {
     const x = ctx.input(t, n);
-    const a = model.spec.augmentation ? ctx.augment(x, model.spec.augmentation.offset) : x;
+    const a = stack.augmentation ? ctx.augment(x, [...stack.augmentation]) : x;
     aug.push(a);
     seq.push(a);
   }
-  type A = Q & { dlo: Float64Array; dhi: Float64Array };
-  // LSTM-type secant sites: dc = f' dc_prev + (c_prev s_f) dz_f + (i' s_c) dz_c + (c~ s_i) dz_i
-  const recordGateSites = (t: number, name: string, cPrev: Q, gi: A, gf: A, gc: A, go: A) => {
-    void go;
-    const p = (key: string, r: { lo: Float64Array; hi: Float64Array }) => site(t, `${name}:${key}`, r.lo, r.hi);
-    p('sF', intervalProduct(cPrev.v.l, cPrev.v.u, gf.dlo, gf.dhi));
-    site(t, `${name}:sC`, gf.v.l, gf.v.u);
-    p('sG', intervalProduct(gi.v.l, gi.v.u, gc.dlo, gc.dhi));
-    p('sI', intervalProduct(gc.v.l, gc.v.u, gi.dlo, gi.dhi));
-  };
-  // dh = (o' s_c(c)) dc + (g(c) s_o) dz_o
-  const recordOutputSites = (t: number, name: string, tc: A, go: A) => {
-    const p = (key: string, r: { lo: Float64Array; hi: Float64Array }) => site(t, `${name}:${key}`, r.lo, r.hi);
-    p('sH', intervalProduct(go.v.l, go.v.u, tc.dlo, tc.dhi));
-    p('sO', intervalProduct(tc.v.l, tc.v.u, go.dlo, go.dhi));
-  };
-  model.cells.forEach((cell, li) => {
-    cell.prepare();
-    const name = `cells.${li}`;
+  plans.forEach((plan, li) => {
+    const p = plan.bound.program;
+    const perStep: (Q | undefined)[][] = [];
+    const slopeSteps: Map<NodeId, { lo: Float64Array; hi: Float64Array }>[] = [];
     const out: Q[] = [];
-    if (cell instanceof SimpleCell) {
-      const K = prepareMatrix(cell.kernel.value, cell.inputSize, cell.units);
-      const R = prepareMatrix(cell.recurrentKernel.value, cell.units, cell.units);
-      let h = zero(ctx, cell.units);
-      for (let t = 0; t < steps; t++) {
-        const z = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }], cell.bias.value, cell.units);
-        record(name, t, 'z', z);
-        const a = activation(ctx, z, cell.activation);
-        site(t, `${name}:act`, a.dlo, a.dhi);
-        h = a;
-        out.push(h);
-      }
-    } else if (cell instanceof LipschitzCell) {
-      const u = cell.units, { eps, alpha } = cell.options;
-      const Mw = new Float64Array(u * u);
-      for (let i = 0; i < u; i++) for (let j = 0; j < u; j++) Mw[i * u + j] = (i === j ? 1 : 0) + eps * alpha * cell.A[i * u + j];
-      const M = prepareMatrix(Mw, u, u);
-      const W = prepareMatrix(cell.W, u, u);
-      const Uk = prepareMatrix(cell.kernel.value, cell.inputSize, u);
-      const E = diagMatrix(new Float64Array(u).fill(eps));
-      let h = zero(ctx, u);
-      for (let t = 0; t < steps; t++) {
-        const z = linear(ctx, [{ q: h, m: W }, { q: seq[t], m: Uk }], cell.bias.value, u);
-        record(name, t, 'pre', z);
-        const th = activation(ctx, z, 'tanh');
-        site(t, `${name}:tanh`, th.dlo, th.dhi);
-        h = linear(ctx, [{ q: h, m: M }, { q: th, m: E }], null, u);
-        out.push(h);
-      }
-    } else if (cell instanceof IcrnnCell) {
-      const u = cell.units, nin = cell.inputSize;
-      const P = (p: { value: Float64Array; rows: number; cols: number }) => prepareMatrix(p.value, p.rows, p.cols);
-      const K = P(cell.kernel), R = P(cell.recurrentKernel), D1 = P(cell.D1), D2 = P(cell.D2), D3 = P(cell.D3), V = P(cell.V);
-      let h = zero(ctx, u), xPrev = zero(ctx, nin);
-      for (let t = 0; t < steps; t++) {
-        const zh = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }, { q: xPrev, m: D2 }], null, u);
-        record(name, t, 'zh', zh);
-        const hn = activation(ctx, zh, 'relu');
-        site(t, `${name}:relu_h`, hn.dlo, hn.dhi);
-        const zy = linear(ctx, [{ q: hn, m: V }, { q: h, m: D1 }, { q: seq[t], m: D3 }], null, u);
-        record(name, t, 'zy', zy);
-        const yo = activation(ctx, zy, 'relu');
-        site(t, `${name}:relu_y`, yo.dlo, yo.dhi);
-        out.push(yo);
-        h = hn;
-        xPrev = seq[t];
-      }
-    } else if (cell instanceof LstmCell) {
-      const u = cell.units;
-      const K = prepareMatrix(cell.kernel.value, cell.inputSize, 4 * u);
-      const R = prepareMatrix(cell.recurrentKernel.value, u, 4 * u);
-      let h = zero(ctx, u), c = zero(ctx, u);
-      for (let t = 0; t < steps; t++) {
-        const z = linear(ctx, [{ q: seq[t], m: K }, { q: h, m: R }], cell.bias.value, 4 * u);
-        record(name, t, 'z', z);
-        const gi = activation(ctx, slice(ctx, z, 0, u), 'sigmoid');
-        const gf = activation(ctx, slice(ctx, z, u, 2 * u), 'sigmoid');
-        const gc = activation(ctx, slice(ctx, z, 2 * u, 3 * u), 'tanh');
-        const go = activation(ctx, slice(ctx, z, 3 * u, 4 * u), 'sigmoid');
-        recordGateSites(t, name, c, gi, gf, gc, go);
-        c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
-        record(name, t, 'c', c);
-        const tc = activation(ctx, c, 'tanh');
-        recordOutputSites(t, name, tc, go);
-        h = multiply(ctx, go, tc);
-        out.push(h);
-      }
-    } else if (cell instanceof IclstmCell) {
-      const u = cell.units;
-      const Wx = prepareMatrix(cell.kernel.value, cell.inputSize, u);
-      const Wh = prepareMatrix(cell.recurrentKernel.value, u, u);
-      const dw = cell.kernelScale.value, du = cell.recurrentScale.value, b = cell.bias.value;
-      let h = zero(ctx, u), c = zero(ctx, u);
-      for (let t = 0; t < steps; t++) {
-        const xw = linear(ctx, [{ q: seq[t], m: Wx }], null, u);
-        const hw = linear(ctx, [{ q: h, m: Wh }], null, u);
-        const gate = (gi: number) => {
-          const z = linear(ctx, [{ q: xw, m: diagMatrix(dw.subarray(gi * u, (gi + 1) * u)) }, { q: hw, m: diagMatrix(du.subarray(gi * u, (gi + 1) * u)) }], b.subarray(gi * u, (gi + 1) * u), u);
-          record(name, t, `z${'ifco'[gi]}`, z);
-          return activation(ctx, z, 'relu');
-        };
-        const gi = gate(0), gf = gate(1), gc = gate(2), go = gate(3);
-        recordGateSites(t, name, c, gi, gf, gc, go);
-        c = add(ctx, multiply(ctx, gf, c), multiply(ctx, gi, gc));
-        record(name, t, 'c', c);
-        const rc = activation(ctx, c, 'relu');
-        recordOutputSites(t, name, rc, go);
-        h = multiply(ctx, go, rc);
-        out.push(h);
-      }
-    } else {
-      throw new RangeError(`propagate: unsupported cell ${(cell as { constructor: { name: string } }).constructor.name}`);
+    let prev: (Q | undefined)[] | null = null;
+    for (let t = 0; t < steps; t++) {
+      const vals: (Q | undefined)[] = new Array(p.nodes.length);
+      const sl = new Map<NodeId, { lo: Float64Array; hi: Float64Array }>();
+      const q = (id: NodeId) => vals[id]!;
+      p.nodes.forEach((node, id) => {
+        if (!plan.formed[id]) return;
+        switch (node.op) {
+          case 'input':
+            vals[id] = seq[t];
+            return;
+          case 'state':
+            vals[id] = prev ? prev[p.next[node.slot]] : zero(ctx, node.size);
+            return;
+          case 'act': {
+            const a = activation(ctx, q(node.x), node.fn as Activation);
+            sl.set(id, { lo: a.dlo, hi: a.dhi });
+            vals[id] = a;
+            return;
+          }
+          case 'mul':
+            vals[id] = multiply(ctx, q(node.a), q(node.b));
+            return;
+          case 'slice':
+            if (!plan.maps[id]) {
+              vals[id] = slice(ctx, q(node.x), node.start, node.start + node.size);
+              return;
+            }
+            break;
+          case 'concat':
+            if (!plan.maps[id]) {
+              vals[id] = concat(ctx, node.xs.map(q));
+              return;
+            }
+            break;
+          case 'add':
+            if (!plan.maps[id]) {
+              vals[id] = add(ctx, q(node.a), q(node.b));
+              return;
+            }
+            break;
+        }
+        const map = plan.maps[id]!;
+        vals[id] = linear(ctx, map.terms.map((term) => ({ q: q(term.leaf), m: term.m })), map.c, node.size);
+      });
+      perStep.push(vals);
+      slopeSteps.push(sl);
+      prev = vals;
+      let o = q(p.output);
+      if (stack.layers[li].residual) o = add(ctx, o, aug[t]);
+      out.push(o);
     }
+    values.push(perStep);
+    slopes.push(slopeSteps);
     seq = out;
   });
-  // head, per step
   const J = ctx.newJ(steps * m);
   const ol = new Float64Array(steps * m), ou = new Float64Array(steps * m);
   for (let t = 0; t < steps; t++) {
-    let q = seq[t];
-    model.head.forEach((h, k) => {
-      const z = linear(ctx, [{ q, m: prepareMatrix(h.kernel.value, h.inputSize, h.units) }], h.bias.value, h.units);
-      record(`head.${k}`, t, 'z', z);
-      const a = activation(ctx, z, h.activation);
-      site(t, `head.${k}:act`, a.dlo, a.dhi);
-      q = a;
-      if (h.residual) q = add(ctx, q, aug[t]);
-    });
+    const q = seq[t];
     if (ctx.jac) {
       J.C.set(q.j.C, t * m * ctx.d);
       J.R.set(q.j.R, t * m * ctx.d);
@@ -275,7 +391,19 @@ export function propagateModel(
   }
   // Add a relative margin for the rounding in the (non-negative) radius sums themselves.
   for (let i = 0; i < J.R.length; i++) J.R[i] = J.R[i] * (1 + 1e-12) + 1e-14 * Math.abs(J.C[i]);
-  return { steps, inputSize: n, outputSize: m, jacobian: J, outputs: { l: ol, u: ou }, stats: ctx.stats, preactivations: pre, sites };
+  return {
+    steps,
+    inputSize: n,
+    outputSize: m,
+    jacobian: J,
+    outputs: { l: ol, u: ou },
+    stats: ctx.stats,
+    node: (layer, t, id) => {
+      const v = values[layer]?.[t]?.[id];
+      return v ? { l: v.v.l, u: v.v.u } : null;
+    },
+    slope: (layer, t, id) => slopes[layer]?.[t]?.get(id) ?? null,
+  };
 }
 
 /** The box `[c - r, c + r]` around a sequence with one radius (r may be Infinity). */

@@ -168,21 +168,18 @@ test('the family checks catch a name, a comparison, a case label and a hand cell
 
 /**
  * The only code outside the cell files and the registries that still branches on a cell family,
- * each with the reason it may. Fast paths: hand-fused code a benchmark shows matters, tested equal
- * to the generic interpreter. Not yet generic: hand-written engines whose results the interpreters
- * do not give yet (the open part of the cell-program issue). A new file that branches on a family
- * fails this test; so does a file on the list that no longer does (remove it from the list).
+ * each with the reason it may: hand-fused fast paths a benchmark shows matter, each tested equal to
+ * the generic interpreter. A new file that branches on a family fails this test; so does a file on
+ * the list that no longer does (remove it from the list).
  */
 const FAMILY_BRANCHES_ALLOWED: Record<string, string> = {
   'control/tangent-engine.ts':
     'fast path: the hand-fused JS forward mode of the MPC, 3-4.5x faster than ProgramTangentEngine (2x64, 5 lanes, 10 steps: RNN 293 vs 924 us, LSTM 1109 vs 4073 us), equal to it in test/interp/forward-mpc.test.ts',
   'train/wasm-trainer.ts':
     'fast path: the wasm training stages of the simple cell and the LSTM (the families nn/cell-registry.ts lists for wasm training), 3-10x faster than the JS cells (bench foundation; LSTM 2x64 0.53 vs 1.8 s/epoch), gradients equal to the JS cells in test/train/wasm-trainer.test.ts',
-  'certify/propagate.ts': 'not yet generic: the unrolled secant-Jacobian enclosure of the hand cells; no interpreter gives it yet',
-  'certify/lfr-build.ts': 'not yet generic: the step LFR of the hand cells; no program LFR builder yet',
 };
 
-test('outside the cell files and registries, only the listed fast paths and not-yet-generic engines branch on a cell family', () => {
+test('outside the cell files and registries, only the listed fast paths branch on a cell family', () => {
   const declarations = (rel: string) =>
     rel.startsWith('graph/cells/') || rel === 'graph/registry.ts' || /^nn\/[a-z]+-cell\.ts$/.test(rel) || rel === 'nn/cell-registry.ts' || rel === 'nn/model-kinds.ts' || rel.startsWith('api/');
   const rels = files.map((f) => relative(SRC, f)).filter((rel) => !declarations(rel));
