@@ -3,8 +3,9 @@
  * f64 WebAssembly SIMD GEMM: the operands are packed (contiguous, row-major) into a scratch region
  * of a kernel instance's memory, multiplied there, and C is copied back. Packing costs
  * O(mk + kn + mn) against the product's O(mnk), so only products of at least `minWork`
- * multiply-adds go to wasm; smaller ones (batch-1 steps, the MPC's vector-matrix products) stay
- * with the plain-JS kernels, which have no copy to pay.
+ * multiply-adds with every side at least `minSide` go to wasm; smaller or thin ones (batch-1 steps,
+ * the MPC's vector-matrix products, whose weight matrix alone costs as much to pack as to multiply)
+ * stay with the plain-JS kernels, which have no copy to pay.
  *
  * Used by the code that still computes on JS arrays in f64 (the hand-written cells when they train
  * in f64, batched evaluation in certificates and sweeps): `setKernels(wasmGemmKernels())`. Any
@@ -18,6 +19,11 @@ import { instantiateKernels, WasmArena, type ArenaTensor } from './wasm.ts';
 export interface WasmGemmOptions {
   /** Smallest m * n * k sent to wasm (default 16384). */
   minWork?: number;
+  /**
+   * Smallest m, n and k sent to wasm (default 8): a product with a thinner side (a batch-1
+   * vector-matrix product, a few MPC lanes) is about as cheap as packing its larger operand.
+   */
+  minSide?: number;
   /** Use the FMA variant when the engine has it (default 'auto'). */
   fma?: boolean | 'auto';
 }
@@ -28,11 +34,12 @@ export function wasmGemmKernels(options: WasmGemmOptions = {}): Kernels | null {
   if (!k) return null;
   const arena = new WasmArena(k);
   const minWork = options.minWork ?? 16384;
+  const minSide = options.minSide ?? 8;
   let A: ArenaTensor = arena.alloc(0), B: ArenaTensor = arena.alloc(0), C: ArenaTensor = arena.alloc(0);
   const ensure = (t: ArenaTensor, n: number) => (t.length >= n ? t : arena.alloc(Math.max(n, 2 * t.length)));
   return {
     gemm(m, n, kk, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate) {
-      if (m * n * kk < minWork) {
+      if (m * n * kk < minWork || m < minSide || n < minSide || kk < minSide) {
         jsKernels.gemm(m, n, kk, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc, accumulate);
         return;
       }

@@ -43,7 +43,6 @@ for (const kind of [...MODEL_KINDS, 'iclstm-blocks'] as const) {
     const z = zonotopeBounds(stack, steps, box);
     for (let s = 0; s < 10; s++) checkInside(stack, z, Float64Array.from(center, (c, p) => Math.min(box.hi[p], Math.max(box.lo[p], c - 0.3 + 0.6 * rng.uniform()))), steps);
     checkInside(stack, z, attack(stack, box.lo, box.hi, steps, steps - 1, 0, 1, rng).x, steps);
-    if (kind === 'iclstm-blocks' || kind === 'gru') return; // propagate.ts refuses interleaved models and has no GRU rule
     const ref = propagateModel(m, steps, boxAround(center, 0.3));
     let wz = 0, wr = 0;
     for (let i = 0; i < z.outputs.l.length; i++) {

@@ -40,7 +40,6 @@ for (const kind of [...MODEL_KINDS, 'iclstm-blocks'] as const) {
     for (let s = 0; s < 10; s++) checkInside(stack, bounds, Float64Array.from(center, (c, p) => Math.min(box.hi[p], Math.max(box.lo[p], c - 0.3 + 0.6 * rng.uniform()))), steps);
     const a = attack(stack, box.lo, box.hi, steps, steps - 1, 0, 1, rng);
     checkInside(stack, bounds, a.x, steps);
-    if (kind === 'iclstm-blocks' || kind === 'gru') return; // propagate.ts refuses interleaved models and has no GRU rule
     // over R^d propagate.ts runs plain IBP (no linear forms, no zonotopes): the same bounds, up to rounding widening
     const g = intervalBounds(stack, steps, sequenceBox(center, Infinity));
     const ref = propagateModel(m, steps, boxAround(center, Infinity));
