@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { CSTR_SAFETY_STATES, createSafeCstrLmpc, estimateCstrPredictionError, runCstrClosedLoop } from '../../src/apps/index.ts';
 import { certify } from '../../src/certify/certify.ts';
+import { lipschitzAttack } from '../../src/certify/empirical.ts';
 import { loadModel } from '../../src/io/model-file.ts';
 import { CSTR_STABILITY_LEVEL } from '../../src/systems/cstr.ts';
 
@@ -20,7 +21,10 @@ test('multi-block ICLSTM: the layout is the published one and the certificate co
   assert.equal(r.convex, false, 'the gate products are not proven convex');
   assert.ok(r.convexity.structural.reasons.every((q) => q.kind === 'product'), JSON.stringify(r.convexity.structural.reasons.map((q) => q.kind)));
   assert.equal(r.lipschitz.upperBound, null);
-  assert.ok(r.lipschitz.domain !== null && r.lipschitz.domain >= (r.lipschitz.attack ?? 0), `domain ${r.lipschitz.domain} vs attack ${r.lipschitz.attack}`);
+  // the global attack may leave the domain: the domain bound is checked against an attack inside it,
+  // and it is nearly tight (0.925 against 0.923: the interpreted secant-Jacobian enclosure)
+  const inDomain = lipschitzAttack(model.model, { steps: 10, starts: 4, iterations: 40, seed: 0, box: { center: new Float64Array(40).fill(0.5), radius: new Float64Array(40).fill(0.5) } }).value;
+  assert.ok(r.lipschitz.domain !== null && r.lipschitz.domain >= inDomain && r.lipschitz.domain < 1.05 * inDomain + 0.05, `domain ${r.lipschitz.domain} vs attack ${inDomain}`);
   assert.ok(r.lipschitz.local !== null && r.lipschitz.local <= r.lipschitz.domain && r.lipschitz.local >= (r.lipschitz.details.local!.attack ?? 0));
 });
 
