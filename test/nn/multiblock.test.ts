@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import { ValidationError } from '../../src/core/errors.ts';
 import { certify } from '../../src/certify/certify.ts';
-import { lipschitzAttack } from '../../src/certify/empirical.ts';
+import { jensenCheck, lipschitzAttack } from '../../src/certify/empirical.ts';
 import { structuralConvexity } from '../../src/certify/convexity.ts';
 import { TangentEngine } from '../../src/control/predictors.ts';
 import { modelFromJson, modelToJson } from '../../src/io/model-format.ts';
@@ -211,4 +211,20 @@ test('model files: a layout is written as version 2; version 1 still reads and i
   missing.spec.layout = ['cells.0', 'head.0', 'cells.1', 'head.1'];
   assert.throws(() => modelFromJson(missing, 'miss.json'), /every layer must appear once/);
   assert.throws(() => modelSpec('iclstm', { inputSize: 2, outputSize: 1, iclstmForm: 'wide' as 'blocks' }), /iclstmForm must be/);
+});
+
+test('multi-block ICLSTM over two steps: the gate products break convexity numerically, so no certificate can prove it convex', () => {
+  // (issue 10 asked for "certified convex"; within one step every gate is a function of the same
+  // scaled sum, and products of non-negative non-decreasing convex functions of one scalar are
+  // convex, but from the second step the gates of a unit read different sums and their product is not)
+  let violated = 0;
+  for (let seed = 0; seed < 6; seed++) {
+    const m = buildMultiBlockIclstm({ inputSize: 1, outputSize: 1, hidden: 2, layers: 2, seed });
+    const rng = new Rng(seed);
+    for (const { path, param } of m.namedParameters()) for (let i = 0; i < param.value.length; i++) param.value[i] = path.endsWith('bias') ? rng.normal() : 2 * Math.abs(rng.normal());
+    assert.equal(structuralConvexity(m, 2).convex, false);
+    assert.equal(structuralConvexity(m, 1).convex, true, 'one step: convex');
+    if (!jensenCheck(m, { steps: 2, segments: 2000, seed, low: -2, high: 2 }).convex) violated++;
+  }
+  assert.ok(violated >= 1, 'at least one multi-block ICLSTM violates Jensen');
 });
