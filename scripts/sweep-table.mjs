@@ -14,6 +14,8 @@ if (!file) {
   process.exit(2);
 }
 const r = JSON.parse(readFileSync(file, 'utf8'));
+// noise levels in increasing order (a file resumed with another noise list keeps the order it was first given)
+r.noise = [...r.noise].sort((a, b) => Number(a) - Number(b));
 const fin = (x) => typeof x === 'number' && Number.isFinite(x);
 const e = (x) => (fin(x) ? Number(x).toExponential(1) : '-');
 const f = (x) => (fin(x) ? Number(x).toPrecision(3) : '-');
