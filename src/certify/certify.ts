@@ -257,7 +257,7 @@ export function certify(
   const tg = now();
   const globalBox = { center: new Float64Array(d).fill(0.5 * (low + high)), radius: new Float64Array(d).fill(Infinity) };
   const globalProp = propagateModel(model, steps, globalBox);
-  const prod = productBound(model, steps, globalProp);
+  const prod = productBound(model, steps);
   const g = boxBound(model, steps, globalBox, lower, useLfr('global'), tolerance, null, prod.value, globalProp, options.lfrMaxSize?.global ?? 520, sharedLfr);
   g.detail.seconds = (now() - tg) / 1000;
   if (g.detail.value === null) g.detail.reason = prod.reason ?? g.detail.reason;

@@ -16,7 +16,8 @@ import type { SequenceModel } from '../nn/model.ts';
 import { programStack } from '../nn/program-stack.ts';
 import type { NodeId } from '../graph/program.ts';
 import { bindStack, type ProgramStack } from '../interp/bind.ts';
-import { operandsOf, intervalProduct, type PropagationResult } from './propagate.ts';
+import { operands } from '../interp/eval.ts';
+import { intervalProduct, type PropagationResult } from './propagate.ts';
 
 /** Sparse row: column indices and values. */
 export interface SRow {
@@ -85,7 +86,7 @@ export function buildStepLfr(model: SequenceModel | ProgramStack): StepLfr {
     p.nodes.forEach((node, id) => {
       if (node.op === 'mul') nw += 2 * node.size;
       if (node.op === 'act') {
-        const readByOther = external.has(id) || p.nodes.some((r) => r.op !== 'mul' && operandsOf(r).includes(id));
+        const readByOther = external.has(id) || p.nodes.some((r) => r.op !== 'mul' && operands(r).includes(id));
         if (readByOther) nw += node.size;
       }
     });

@@ -41,6 +41,7 @@
 import type { SequenceModel } from '../nn/model.ts';
 import { programStack } from '../nn/program-stack.ts';
 import type { Node, NodeId } from '../graph/program.ts';
+import { operands } from '../interp/eval.ts';
 import { bindStack, stackOutputSize, type BoundProgram, type ProgramStack } from '../interp/bind.ts';
 import type { Activation } from '../nn/cell.ts';
 import { ValidationError } from '../core/errors.ts';
@@ -109,22 +110,6 @@ type Q = { v: VBound; j: JBound };
 /** Primitives that are linear maps of their operands (fusable into one transfer). */
 const LINEAR_OPS: ReadonlySet<Node['op']> = new Set(['matmul', 'bias', 'scale', 'affine', 'add', 'slice', 'concat']);
 
-/** A node's operands (each once). */
-export function operandsOf(node: Node): NodeId[] {
-  switch (node.op) {
-    case 'input':
-    case 'state':
-      return [];
-    case 'add':
-    case 'mul':
-      return node.a === node.b ? [node.a] : [node.a, node.b];
-    case 'concat':
-      return [...new Set(node.xs)];
-    default:
-      return [node.x];
-  }
-}
-
 /** `sum_k leaf_k W_k + c`: a fused chain of linear primitives as a map of the formed nodes it starts from. */
 interface LinearForm {
   size: number;
@@ -146,10 +131,10 @@ interface LayerPlan {
  * Which nodes of a program are formed: every non-linear node, the next-state and output nodes, and
  * every linear node read by anything other than exactly one linear node.
  */
-export function formedNodes(nodes: readonly Node[], next: readonly NodeId[], output: NodeId): boolean[] {
+function formedNodes(nodes: readonly Node[], next: readonly NodeId[], output: NodeId): boolean[] {
   const readers: NodeId[][] = nodes.map(() => []);
   nodes.forEach((n, id) => {
-    for (const x of operandsOf(n)) readers[x].push(id);
+    for (const x of new Set(operands(n))) readers[x].push(id); // a node reading x twice is one reader
   });
   const external = new Set([...next, output]);
   return nodes.map((n, id) => {
