@@ -1,7 +1,7 @@
 /**
  * Training of stacks of simple cells (RNN, ICLRNN: `h_t = act(x_t K + h_{t-1} R + b)`, the
- * equations of src/nn/simple-cell.ts) or LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o)
- * with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
+ * equations of src/nn/simple-cell.ts), LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o) or
+ * ICRNN cells (src/nn/icrnn-cell.ts) with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
  * the gathered minibatch live in linear memory and every step (gather, forward, MSE, BPTT, Adam,
  * the non-negative clip and the spectral normalisation) runs in the SIMD kernels of ./wasm.ts. The
  * spectral constraints' power-iteration vectors live in the arena too and go back to the model's
@@ -73,7 +73,24 @@ interface LstmStage {
   dc: ArenaTensor; // B * units, dL/dc through the recurrence
 }
 
-type Stage = CellStage | LstmStage | DenseStage;
+/**
+ * An ICRNN layer (src/nn/icrnn-cell.ts): `h_t = relu(x_t K + h_{t-1} R + x_{t-1} D2)`,
+ * `y_t = relu(h_t V + h_{t-1} D1 + x_t D3)`, no biases. Everything but the recurrence through R
+ * runs as whole-sequence products.
+ */
+interface IcrnnStage {
+  kind: 'icrnn';
+  inSize: number;
+  units: number;
+  K: number; R: number; D1: number; D2: number; D3: number; V: number; // parameter element offsets
+  S: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
+  Y: ArenaTensor; // T * B * units, the layer's outputs y
+  DZ: ArenaTensor; // T * B * units, gradient w.r.t. h's pre-activations
+  DH: ArenaTensor; // T * B * units, dL/dh_t through the outputs y_t and y_{t+1}
+  dOut: ArenaTensor; // T * B * units, gradient w.r.t. the outputs y
+}
+
+type Stage = CellStage | LstmStage | IcrnnStage | DenseStage;
 
 /** Why a model cannot train in wasm, or null when it can. */
 export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
@@ -118,6 +135,8 @@ export class WasmTrainer {
   private readonly spectralU = new Map<number, ArenaTensor>();
   private spectralV: ArenaTensor | null = null;
   private spectralU2: ArenaTensor | null = null;
+  /** Zeros, the bias of the ICRNN's bias-free ReLU steps. */
+  private readonly zeroBias: ArenaTensor;
   private lastBatch = 0;
 
   /** A trainer for `model`, or null when wasm SIMD is unavailable or the model is not covered ({@link wasmTrainableReason}). */
@@ -171,6 +190,16 @@ export class WasmTrainer {
         size = u;
         continue;
       }
+      if (c.config().type === 'icrnn') {
+        const o = (j: number) => this.paramOffsets[pi + j]; // K, R, D1, D2, D3, V (IcrnnCell.params order)
+        this.stages.push({
+          kind: 'icrnn', inSize: size, units: u, K: o(0), R: o(1), D1: o(2), D2: o(3), D3: o(4), V: o(5),
+          S: ar.alloc((rows + B) * u), Y: ar.alloc(rows * u), DZ: ar.alloc(rows * u), DH: ar.alloc(rows * u), dOut: ar.alloc(rows * u),
+        });
+        pi += 6;
+        size = u;
+        continue;
+      }
       const cfg = c.config() as Extract<ReturnType<typeof c.config>, { type: 'simple' }>;
       this.stages.push({
         kind: 'cell', inSize: size, units: u, act: WASM_ACT[cfg.activation],
@@ -191,6 +220,7 @@ export class WasmTrainer {
     }
     this.dsA = ar.alloc(B * maxUnits);
     this.dsB = ar.alloc(B * maxUnits);
+    this.zeroBias = ar.alloc(maxUnits);
     // spectral normalisation runs in wasm: each constrained matrix keeps its power-iteration vector
     // here, started from the constraint's own state (and handed back by pullWeights)
     let maxRows = 0, maxCols = 0;
@@ -281,7 +311,12 @@ export class WasmTrainer {
   /** Byte address of a stage's output (time-major T * b rows). */
   private outPtr(st: Stage, b: number): number {
     const ar = this.ar;
-    return st.kind === 'cell' ? ar.ptr(st.S, b * st.units) : st.kind === 'lstm' ? ar.ptr(st.H, b * st.units) : ar.ptr(st.out);
+    switch (st.kind) {
+      case 'cell': return ar.ptr(st.S, b * st.units);
+      case 'lstm': return ar.ptr(st.H, b * st.units);
+      case 'icrnn': return ar.ptr(st.Y);
+      case 'dense': return ar.ptr(st.out);
+    }
   }
 
   private forward(b: number): void {
@@ -298,6 +333,25 @@ export class WasmTrainer {
           if (t > 0) k.gemm(b, u4, u, H + t * bu * es, u, 1, this.ptrW(st.R), u4, 1, g, u4, 1);
           k.lstmForward(b, u, g, this.ptrW(st.b), C + t * bu * es, C + (t + 1) * bu * es, H + (t + 1) * bu * es, TC + t * bu * es);
         }
+        input = this.outPtr(st, b);
+        continue;
+      }
+      if (st.kind === 'icrnn') {
+        const u = st.units, n = st.inSize, bu = b * u, es = ar.bytes, S = ar.ptr(st.S), Y = ar.ptr(st.Y), relu = WASM_ACT.relu, zb = ar.ptr(this.zeroBias);
+        k.zero(bu, S);
+        // h pre-activations x_t K (+ x_{t-1} D2 from t = 1 on) for the whole sequence, then the recurrence
+        k.gemm(rows, u, n, input, n, 1, this.ptrW(st.K), u, 1, S + bu * es, u, 0);
+        if (T > 1) k.gemm(rows - b, u, n, input, n, 1, this.ptrW(st.D2), u, 1, S + 2 * bu * es, u, 1);
+        for (let t = 0; t < T; t++) {
+          const next = S + (t + 1) * bu * es;
+          if (t > 0) k.gemm(b, u, u, S + t * bu * es, u, 1, this.ptrW(st.R), u, 1, next, u, 1);
+          k.biasAct(b, u, next, zb, relu);
+        }
+        // y_t = relu(h_t V + h_{t-1} D1 + x_t D3)
+        k.gemm(rows, u, u, S + bu * es, u, 1, this.ptrW(st.V), u, 1, Y, u, 0);
+        k.gemm(rows, u, u, S, u, 1, this.ptrW(st.D1), u, 1, Y, u, 1);
+        k.gemm(rows, u, n, input, n, 1, this.ptrW(st.D3), u, 1, Y, u, 1);
+        k.biasAct(rows, u, Y, zb, relu);
         input = this.outPtr(st, b);
         continue;
       }
@@ -342,6 +396,26 @@ export class WasmTrainer {
         if (dIn) k.gemm(rows, n, u4, DZ, u4, 1, this.ptrW(st.K), 1, u4, dIn, n, 0);
         continue;
       }
+      if (st.kind === 'icrnn') {
+        const bu = b * u, S = ar.ptr(st.S), Y = ar.ptr(st.Y), DZ = ar.ptr(st.DZ), DH = ar.ptr(st.DH), dY = ar.ptr(st.dOut);
+        k.actBackward(rows * u, Y, dY, WASM_ACT.relu); // dY becomes the gradient of y's pre-activations
+        k.gemm(u, u, rows, S + bu * es, 1, u, dY, u, 1, this.ptrG(st.V), u, 1);
+        k.gemm(u, u, rows, S, 1, u, dY, u, 1, this.ptrG(st.D1), u, 1);
+        k.gemm(n, u, rows, input, 1, n, dY, u, 1, this.ptrG(st.D3), u, 1);
+        // dL/dh_t through y_t (V) and y_{t+1} (D1), then back through the recurrence
+        k.gemm(rows, u, u, dY, u, 1, this.ptrW(st.V), 1, u, DH, u, 0);
+        if (T > 1) k.gemm(rows - b, u, u, dY + bu * es, u, 1, this.ptrW(st.D1), 1, u, DH, u, 1);
+        this.recurrenceBackward(b, u, S, DH, DZ, st.R, WASM_ACT.relu);
+        k.gemm(n, u, rows, input, 1, n, DZ, u, 1, this.ptrG(st.K), u, 1);
+        k.gemm(u, u, rows, S, 1, u, DZ, u, 1, this.ptrG(st.R), u, 1);
+        if (T > 1) k.gemm(n, u, rows - b, input, 1, n, DZ + bu * es, u, 1, this.ptrG(st.D2), u, 1);
+        if (dIn) {
+          k.gemm(rows, n, u, DZ, u, 1, this.ptrW(st.K), 1, u, dIn, n, 0);
+          k.gemm(rows, n, u, dY, u, 1, this.ptrW(st.D3), 1, u, dIn, n, 1);
+          if (T > 1) k.gemm(rows - b, n, u, DZ + bu * es, u, 1, this.ptrW(st.D2), 1, u, dIn, n, 1);
+        }
+        continue;
+      }
       if (st.kind === 'dense') {
         const out = ar.ptr(st.out), dOut = ar.ptr(st.dOut);
         k.actBackward(rows * u, out, dOut, st.act);
@@ -350,23 +424,32 @@ export class WasmTrainer {
         if (dIn) k.gemm(rows, n, u, dOut, u, 1, this.ptrW(st.W), 1, u, dIn, n, 0);
         continue;
       }
-      const bu = b * u, S = ar.ptr(st.S), DZ = ar.ptr(st.DZ), dOut = ar.ptr(st.dOut);
-      let dsNext = 0, dsPrev = ar.ptr(this.dsA), spare = ar.ptr(this.dsB);
-      for (let t = T - 1; t >= 0; t--) {
-        const dz = DZ + t * bu * es;
-        k.cellGrad(bu, S + (t + 1) * bu * es, dOut + t * bu * es, dsNext, dz, st.act);
-        if (t > 0) {
-          k.gemm(b, u, u, dz, u, 1, this.ptrW(st.R), 1, u, dsPrev, u, 0);
-          dsNext = dsPrev;
-          const tmp = spare;
-          spare = dsPrev;
-          dsPrev = tmp;
-        }
-      }
+      const S = ar.ptr(st.S), DZ = ar.ptr(st.DZ);
+      this.recurrenceBackward(b, u, S, ar.ptr(st.dOut), DZ, st.R, st.act);
       k.gemm(n, u, rows, input, 1, n, DZ, u, 1, this.ptrG(st.K), u, 1);
       k.gemm(u, u, rows, S, 1, u, DZ, u, 1, this.ptrG(st.R), u, 1);
       k.colSumsAdd(rows, u, DZ, this.ptrG(st.b));
       if (dIn) k.gemm(rows, n, u, DZ, u, 1, this.ptrW(st.K), 1, u, dIn, n, 0);
+    }
+  }
+
+  /**
+   * BPTT through `h_t = act(... + h_{t-1} R)`: S holds h at t = 0..T, dOut dL/dh_t from outside the
+   * recurrence; writes the pre-activation gradients DZ (T * b * u) for every step.
+   */
+  private recurrenceBackward(b: number, u: number, S: number, dOut: number, DZ: number, R: number, act: number): void {
+    const k = this.k, T = this.steps, bu = b * u, es = this.ar.bytes;
+    let dsNext = 0, dsPrev = this.ar.ptr(this.dsA), spare = this.ar.ptr(this.dsB);
+    for (let t = T - 1; t >= 0; t--) {
+      const dz = DZ + t * bu * es;
+      k.cellGrad(bu, S + (t + 1) * bu * es, dOut + t * bu * es, dsNext, dz, act);
+      if (t > 0) {
+        k.gemm(b, u, u, dz, u, 1, this.ptrW(R), 1, u, dsPrev, u, 0);
+        dsNext = dsPrev;
+        const tmp = spare;
+        spare = dsPrev;
+        dsPrev = tmp;
+      }
     }
   }
 
