@@ -46,6 +46,8 @@ export interface WasmKernelExports {
   reluPattern(steps: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
   lstmForward(b: number, u: number, z: number, bias: number, cPrev: number, cNext: number, hNext: number, tc: number): void;
   lstmBackward(b: number, u: number, gates: number, tc: number, cPrev: number, dy: number, dh: number, dc: number, dz: number): void;
+  gruForward(b: number, u: number, g: number, bIn: number, hz: number, bRec: number, hPrev: number, hNext: number, a: number): void;
+  gruBackward(b: number, u: number, gates: number, a: number, hPrev: number, dy: number, dh: number, dxz: number, dhz: number, dhPrev: number): void;
   spectralNormalize(rows: number, cols: number, w: number, u: number, v: number, u2: number, iterations: number, tolerance: number, k: number, eps: number, mode: number, nonNeg: number): number;
 }
 

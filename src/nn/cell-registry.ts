@@ -32,12 +32,12 @@ export function cellConstructor(type: string): ((c: CellConfig) => RecurrentCell
 
 /**
  * Families the WebAssembly kernels implement (`src/wasm/`), per use: the simple cell
- * `h_t = act(x_t K + h_{t-1} R + b)` for training, prediction and forward mode; the LSTM and the
- * ICRNN for training. The wasm trainer and predictor decide what they cover from this. A family added here
+ * `h_t = act(x_t K + h_{t-1} R + b)` for training, prediction and forward mode; the LSTM, the
+ * ICRNN and the GRU for training. The wasm trainer and predictor decide what they cover from this. A family added here
  * needs its kernels.
  */
 const WASM_FAMILIES: { readonly [use in 'train' | 'predict']: ReadonlySet<string> } = {
-  train: new Set<CellConfig['type']>(['simple', 'lstm', 'icrnn']),
+  train: new Set<CellConfig['type']>(['simple', 'lstm', 'icrnn', 'gru']),
   predict: new Set<CellConfig['type']>(['simple']),
 };
 

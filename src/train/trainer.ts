@@ -52,7 +52,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /**
    * Arithmetic of the WebAssembly training path (default 'f32'). It covers stacks of simple cells
-   * (RNN, ICLRNN) and of LSTM cells with a non-residual dense head trained by Adam, where wasm SIMD
+   * (RNN, ICLRNN), of LSTM, of GRU and of ICRNN cells with a non-residual dense head trained by Adam, where wasm SIMD
    * is available; every other model, SGD, or `wasm: false` trains in plain-JavaScript f64. The trained weights
    * are f32 values in f32 (exact in f64, so certificates and MPC compute on them in f64).
    */

@@ -1,7 +1,7 @@
 /**
  * Training of stacks of simple cells (RNN, ICLRNN: `h_t = act(x_t K + h_{t-1} R + b)`, the
- * equations of src/nn/simple-cell.ts), LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o) or
- * ICRNN cells (src/nn/icrnn-cell.ts) with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
+ * equations of src/nn/simple-cell.ts), LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o),
+ * ICRNN cells (src/nn/icrnn-cell.ts) or GRU cells (src/graph/cells/gru.ts) with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
  * the gathered minibatch live in linear memory and every step (gather, forward, MSE, BPTT, Adam,
  * the non-negative clip and the spectral normalisation) runs in the SIMD kernels of ./wasm.ts. The
  * spectral constraints' power-iteration vectors live in the arena too and go back to the model's
@@ -90,7 +90,22 @@ interface IcrnnStage {
   dOut: ArenaTensor; // T * B * units, gradient w.r.t. the outputs y
 }
 
-type Stage = CellStage | LstmStage | IcrnnStage | DenseStage;
+/** A GRU layer (Keras reset_after, gates z, r, h): src/graph/cells/gru.ts's equations. */
+interface GruStage {
+  kind: 'gru';
+  inSize: number;
+  units: number;
+  K: number; R: number; bIn: number; bRec: number; // parameter element offsets
+  H: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
+  G: ArenaTensor; // T * B * 3 units: x K, then the activations z, r, hh
+  A: ArenaTensor; // T * B * units: the candidate's recurrent term h_{t-1} R_h + bRec_h
+  HZ: ArenaTensor; // B * 3 units, h_{t-1} R of the current step
+  DX: ArenaTensor; // T * B * 3 units, gradient w.r.t. x K + bIn
+  DHZ: ArenaTensor; // T * B * 3 units, gradient w.r.t. h_{t-1} R + bRec
+  dOut: ArenaTensor; // T * B * units
+}
+
+type Stage = CellStage | LstmStage | IcrnnStage | GruStage | DenseStage;
 
 /** Why a model cannot train in wasm, or null when it can. */
 export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
@@ -187,6 +202,18 @@ export class WasmTrainer {
           DZ: ar.alloc(rows * 4 * u), dOut: ar.alloc(rows * u), dc: ar.alloc(B * u),
         });
         pi += 3;
+        size = u;
+        continue;
+      }
+      if (c.config().type === 'gru') {
+        const u3 = 3 * u; // kernel, recurrentKernel, bias, recurrentBias (the program's parameter order)
+        this.stages.push({
+          kind: 'gru', inSize: size, units: u,
+          K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], bIn: this.paramOffsets[pi + 2], bRec: this.paramOffsets[pi + 3],
+          H: ar.alloc((rows + B) * u), G: ar.alloc(rows * u3), A: ar.alloc(rows * u), HZ: ar.alloc(B * u3),
+          DX: ar.alloc(rows * u3), DHZ: ar.alloc(rows * u3), dOut: ar.alloc(rows * u),
+        });
+        pi += 4;
         size = u;
         continue;
       }
@@ -313,7 +340,8 @@ export class WasmTrainer {
     const ar = this.ar;
     switch (st.kind) {
       case 'cell': return ar.ptr(st.S, b * st.units);
-      case 'lstm': return ar.ptr(st.H, b * st.units);
+      case 'lstm':
+      case 'gru': return ar.ptr(st.H, b * st.units);
       case 'icrnn': return ar.ptr(st.Y);
       case 'dense': return ar.ptr(st.out);
     }
@@ -332,6 +360,18 @@ export class WasmTrainer {
           const g = G + t * b * u4 * es;
           if (t > 0) k.gemm(b, u4, u, H + t * bu * es, u, 1, this.ptrW(st.R), u4, 1, g, u4, 1);
           k.lstmForward(b, u, g, this.ptrW(st.b), C + t * bu * es, C + (t + 1) * bu * es, H + (t + 1) * bu * es, TC + t * bu * es);
+        }
+        input = this.outPtr(st, b);
+        continue;
+      }
+      if (st.kind === 'gru') {
+        const u = st.units, u3 = 3 * u, bu = b * u, es = ar.bytes, H = ar.ptr(st.H), G = ar.ptr(st.G), A = ar.ptr(st.A), HZ = ar.ptr(st.HZ);
+        k.zero(bu, H);
+        k.zero(b * u3, HZ); // h_{-1} = 0
+        k.gemm(rows, u3, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u3, 1, G, u3, 0);
+        for (let t = 0; t < T; t++) {
+          if (t > 0) k.gemm(b, u3, u, H + t * bu * es, u, 1, this.ptrW(st.R), u3, 1, HZ, u3, 0);
+          k.gruForward(b, u, G + t * b * u3 * es, this.ptrW(st.bIn), HZ, this.ptrW(st.bRec), H + t * bu * es, H + (t + 1) * bu * es, A + t * bu * es);
         }
         input = this.outPtr(st, b);
         continue;
@@ -394,6 +434,26 @@ export class WasmTrainer {
         k.gemm(u, u4, rows, H, 1, u, DZ, u4, 1, this.ptrG(st.R), u4, 1);
         k.colSumsAdd(rows, u4, DZ, this.ptrG(st.b));
         if (dIn) k.gemm(rows, n, u4, DZ, u4, 1, this.ptrW(st.K), 1, u4, dIn, n, 0);
+        continue;
+      }
+      if (st.kind === 'gru') {
+        const u3 = 3 * u, bu = b * u, H = ar.ptr(st.H), G = ar.ptr(st.G), A = ar.ptr(st.A), DX = ar.ptr(st.DX), DHZ = ar.ptr(st.DHZ), dOut = ar.ptr(st.dOut);
+        let dh = ar.ptr(this.dsA), dhPrev = ar.ptr(this.dsB);
+        for (let t = T - 1; t >= 0; t--) {
+          const dx = DX + t * b * u3 * es, dhz = DHZ + t * b * u3 * es;
+          k.gruBackward(b, u, G + t * b * u3 * es, A + t * bu * es, H + t * bu * es, dOut + t * bu * es, t < T - 1 ? dh : 0, dx, dhz, dhPrev);
+          if (t > 0) {
+            k.gemm(b, u, u3, dhz, u3, 1, this.ptrW(st.R), 1, u3, dhPrev, u, 1); // dL/dh_{t-1} += dhz R^T
+            const tmp = dh;
+            dh = dhPrev;
+            dhPrev = tmp;
+          }
+        }
+        k.gemm(n, u3, rows, input, 1, n, DX, u3, 1, this.ptrG(st.K), u3, 1);
+        k.gemm(u, u3, rows, H, 1, u, DHZ, u3, 1, this.ptrG(st.R), u3, 1);
+        k.colSumsAdd(rows, u3, DX, this.ptrG(st.bIn));
+        k.colSumsAdd(rows, u3, DHZ, this.ptrG(st.bRec));
+        if (dIn) k.gemm(rows, n, u3, DX, u3, 1, this.ptrW(st.K), 1, u3, dIn, n, 0);
         continue;
       }
       if (st.kind === 'icrnn') {

@@ -845,3 +845,85 @@ export function lstmBackward(b: i32, u: i32, gates: usize, tc: usize, cPrev: usi
     }
   }
 }
+
+/**
+ * One GRU step (Keras reset_after, src/graph/cells/gru.ts) over b rows: g (b x 3u) holds x K
+ * without bias and becomes the activations z, r, hh in place; hz (b x 3u) holds h_{t-1} R without
+ * bias (zeros at t = 0). z = sigmoid((g_z + bIn_z) + (hz_z + bRec_z)), r likewise,
+ * a = hz_h + bRec_h (kept in `a`, b x u, for the backward pass), hh = tanh((g_h + bIn_h) + r a),
+ * hNext = z hPrev + (1 - z) hh. f32: four lanes of the rational tanh (the sigmoid through it).
+ */
+export function gruForward(b: i32, u: i32, g: usize, bIn: usize, hz: usize, bRec: usize, hPrev: usize, hNext: usize, a: usize): void {
+  const u3 = 3 * u;
+  const uo = <usize>u * ES;
+  for (let r = 0; r < b; r++) {
+    const gr = g + <usize>(r * u3) * ES, zr = hz + <usize>(r * u3) * ES, hr = <usize>(r * u) * ES;
+    let j = 0;
+    if (sizeof<T>() == 4) {
+      const one = f32x4.splat(<f32>1);
+      for (; j + 4 <= u; j += 4) {
+        const o = <usize>j * ES;
+        const gz = sigmoidF32x4(vadd(vadd(v128.load(gr + o), v128.load(bIn + o)), vadd(v128.load(zr + o), v128.load(bRec + o))));
+        const gq = sigmoidF32x4(vadd(vadd(v128.load(gr + uo + o), v128.load(bIn + uo + o)), vadd(v128.load(zr + uo + o), v128.load(bRec + uo + o))));
+        const av = vadd(v128.load(zr + 2 * uo + o), v128.load(bRec + 2 * uo + o));
+        const hh = tanhF32x4(vadd(vadd(v128.load(gr + 2 * uo + o), v128.load(bIn + 2 * uo + o)), vmul(gq, av)));
+        v128.store(gr + o, gz);
+        v128.store(gr + uo + o, gq);
+        v128.store(gr + 2 * uo + o, hh);
+        v128.store(a + hr + o, av);
+        v128.store(hNext + hr + o, vadd(vmul(gz, v128.load(hPrev + hr + o)), vmul(vsub(one, gz), hh)));
+      }
+    }
+    for (; j < u; j++) {
+      const o = <usize>j * ES;
+      const pz = (load<T>(gr + o) + load<T>(bIn + o)) + (load<T>(zr + o) + load<T>(bRec + o));
+      const pr = (load<T>(gr + uo + o) + load<T>(bIn + uo + o)) + (load<T>(zr + uo + o) + load<T>(bRec + uo + o));
+      const av = load<T>(zr + 2 * uo + o) + load<T>(bRec + 2 * uo + o);
+      let gz: T, gq: T, hh: T;
+      if (sizeof<T>() == 4) {
+        gz = <T>f32x4.extract_lane(sigmoidF32x4(f32x4.splat(<f32>pz)), 0);
+        gq = <T>f32x4.extract_lane(sigmoidF32x4(f32x4.splat(<f32>pr)), 0);
+        hh = <T>f32x4.extract_lane(tanhF32x4(f32x4.splat(<f32>((load<T>(gr + 2 * uo + o) + load<T>(bIn + 2 * uo + o)) + gq * av))), 0);
+      } else {
+        gz = sigmoidT(pz);
+        gq = sigmoidT(pr);
+        hh = tanhT((load<T>(gr + 2 * uo + o) + load<T>(bIn + 2 * uo + o)) + gq * av);
+      }
+      store<T>(gr + o, gz);
+      store<T>(gr + uo + o, gq);
+      store<T>(gr + 2 * uo + o, hh);
+      store<T>(a + hr + o, av);
+      store<T>(hNext + hr + o, gz * load<T>(hPrev + hr + o) + (<T>1 - gz) * hh);
+    }
+  }
+}
+
+/**
+ * One GRU step backwards over b rows: gates (z, r, hh as gruForward left them), a, hPrev = h_{t-1},
+ * dy = dL/dh_t from the layer above, dh = dL/dh_t through the recurrence (0: none). Writes dxz
+ * (b x 3u, gradient w.r.t. x K + bIn), dhz (b x 3u, w.r.t. h_{t-1} R + bRec) and dhPrev = dL/dh_{t-1}
+ * through the direct path z hPrev only (the caller adds dhz R^T).
+ */
+export function gruBackward(b: i32, u: i32, gates: usize, a: usize, hPrev: usize, dy: usize, dh: usize, dxz: usize, dhz: usize, dhPrev: usize): void {
+  const u3 = 3 * u;
+  const uo = <usize>u * ES;
+  for (let r = 0; r < b; r++) {
+    const gr = gates + <usize>(r * u3) * ES, xr = dxz + <usize>(r * u3) * ES, zr = dhz + <usize>(r * u3) * ES, hr = <usize>(r * u) * ES;
+    for (let j = 0; j < u; j++) {
+      const o = <usize>j * ES;
+      const gz = load<T>(gr + o), gq = load<T>(gr + uo + o), hh = load<T>(gr + 2 * uo + o);
+      const d = dh ? load<T>(dy + hr + o) + load<T>(dh + hr + o) : load<T>(dy + hr + o);
+      const hp = load<T>(hPrev + hr + o);
+      const dz = d * (hp - hh) * gz * (<T>1 - gz);
+      const dhh = d * (<T>1 - gz) * (<T>1 - hh * hh);
+      const dr = dhh * load<T>(a + hr + o) * gq * (<T>1 - gq);
+      store<T>(xr + o, dz);
+      store<T>(xr + uo + o, dr);
+      store<T>(xr + 2 * uo + o, dhh);
+      store<T>(zr + o, dz);
+      store<T>(zr + uo + o, dr);
+      store<T>(zr + 2 * uo + o, dhh * gq);
+      store<T>(dhPrev + hr + o, d * gz);
+    }
+  }
+}

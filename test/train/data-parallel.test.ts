@@ -86,8 +86,8 @@ test('iclrnn train --threads: trains on 2 threads and says so; a model outside t
   const ok = spawnSync(process.execPath, [bin, 'train', '--system', 'cstr', '--model', 'rnn', '--hidden', '8', '--layers', '1', '--epochs', '1', '--threads', '2', '--json', '--out', join(dir, 'm.json')], { encoding: 'utf8', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).kernels.threads, 2);
-  const bad = spawnSync(process.execPath, [bin, 'train', '--system', 'cstr', '--model', 'icrnn', '--epochs', '1', '--threads', '2', '--out', join(dir, 'l.json')], { encoding: 'utf8', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
+  const bad = spawnSync(process.execPath, [bin, 'train', '--system', 'cstr', '--model', 'iclstm', '--epochs', '1', '--threads', '2', '--out', join(dir, 'l.json')], { encoding: 'utf8', env: { ...process.env, ICLRNN_FROM_SOURCE: '1' } });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^iclrnn: --threads applies to the WebAssembly training path.*\(cell type 'icrnn'\)/);
+  assert.match(bad.stderr, /^iclrnn: --threads applies to the WebAssembly training path.*\(cell type 'iclstm'\)/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });

@@ -39,7 +39,7 @@ function relErr(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-300);
 }
 
-for (const kind of ['iclrnn', 'rnn', 'lstm', 'icrnn'] as BuiltinModelKind[]) {
+for (const kind of ['iclrnn', 'rnn', 'lstm', 'icrnn', 'gru'] as BuiltinModelKind[]) {
   test(`${kind}: wasm minibatch gradients equal the JS ones (f64 to 1e-12, f32 to 1e-5 relative)`, { skip }, () => {
     const model = buildModel(kind, { inputSize: 4, outputSize: 2, hidden: 12, layers: 2, seed: 7 });
     const idx = Int32Array.from({ length: data.train.count }, (_, i) => (i * 7) % data.train.count);
@@ -74,7 +74,7 @@ test('training in wasm f64 follows the JS f64 run; wasm runs are bit-reproducibl
 });
 
 test('models and optimisers the wasm path does not cover train on the JS path', () => {
-  for (const kind of ['lrnn', 'gru'] as BuiltinModelKind[]) {
+  for (const kind of ['lrnn', 'iclstm'] as BuiltinModelKind[]) {
     const m = buildModel(kind, { inputSize: 4, outputSize: 2, hidden: 4, layers: 1, seed: 1 });
     assert.equal(WasmTrainer.create(m, { precision: 'f32', batchCapacity: 16, steps: data.train.steps, optimizer: { type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }), null, kind);
     assert.equal(train(m, data.train, null, { epochs: 1, batchSize: 64 }).kernels?.backend, 'js', kind);
@@ -83,7 +83,7 @@ test('models and optimisers the wasm path does not cover train on the JS path', 
   assert.equal(train(m, data.train, null, { epochs: 1, batchSize: 64, optimizer: { type: 'sgd', learningRate: 1e-2 } }).kernels?.backend, 'js', 'SGD');
 });
 
-for (const kind of ['lstm', 'icrnn'] as BuiltinModelKind[]) {
+for (const kind of ['lstm', 'icrnn', 'gru'] as BuiltinModelKind[]) {
   test(`${kind}: training in wasm f64 follows the JS f64 run (3 epochs, constraints included) and reports the wasm kernels`, { skip }, () => {
     const run = (wasm: boolean) => {
       const m = buildModel(kind, { inputSize: 4, outputSize: 2, hidden: 6, layers: 2, seed: 5 });

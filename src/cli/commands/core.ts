@@ -281,7 +281,7 @@ export function registerCore(program: Command): void {
       .option('--precision <p>', "training arithmetic of the WebAssembly kernels: 'f32' or 'f64' (certificates and MPC always compute in f64)", 'f32')
       .option('--iclstm-form <form>', "ICLSTM architecture: 'stacked' (recurrent layers, then the residual dense head) or 'blocks' (the published multi-block ICLSTM: --layers blocks of ICLSTM -> Dense + [x, -x])", 'stacked')
       .option('--kernels <k>', "'auto' (WebAssembly SIMD where the model and engine allow it) or 'js' (plain-JavaScript f64)", 'auto')
-      .option('--threads <n>', 'threads that share each minibatch of the WebAssembly training path (RNN, ICLRNN, LSTM); same n and seed give bit-identical models', '1')
+      .option('--threads <n>', 'threads that share each minibatch of the WebAssembly training path (RNN, ICLRNN, LSTM, GRU, ICRNN); same n and seed give bit-identical models', '1')
       .option('--out <file>', 'model file to write')
       .option('--force', 'replace --out even when it is not an iclrnn model file')
       .option('--keep-diverged', 'save the model even when training diverged (the weights of the last sound epoch; the exit status stays 2)')
