@@ -2,7 +2,8 @@
 // Prints a markdown table from a sweep results file: by model and noise level, the test MSE (mean
 // over seeds, with min-max when there are several), its skill (test MSE / naive baseline, "n/a"
 // when the file has no baseline; "÷mean" and the ratio to the mean predictor when the data set has no
-// naive forecast), the empirical Lipschitz estimate (certified bound) and s/epoch;
+// naive forecast), the empirical Lipschitz estimate (certified bound), s/epoch and the training
+// path(s) of the row's cells (kernels backend and precision);
 // then a line naming the baseline.
 // Usage: node scripts/sweep-table.mjs results/cstr-sweep.json [--published cstr|energy]
 import { readFileSync } from 'node:fs';
@@ -25,8 +26,8 @@ const skillOf = (c) => (fin(c.skill) ? c.skill : fin(c.testMse) && fin(c.baselin
 const done = Object.values(r.cells).filter((c) => c.status === 'done');
 const group = (m, n) => done.filter((c) => c.model === m && Number(c.noise) === Number(n));
 
-console.log(`| model | ${r.noise.map((n) => `MSE (skill) σ=${n}`).join(' | ')} | ${r.noise.map((n) => `Lip σ=${n}`).join(' | ')} | s/epoch |`);
-console.log(`|---|${r.noise.map(() => '---').join('|')}|${r.noise.map(() => '---').join('|')}|---|`);
+console.log(`| model | ${r.noise.map((n) => `MSE (skill) σ=${n}`).join(' | ')} | ${r.noise.map((n) => `Lip σ=${n}`).join(' | ')} | s/epoch | trained on |`);
+console.log(`|---|${r.noise.map(() => '---').join('|')}|${r.noise.map(() => '---').join('|')}|---|---|`);
 for (const m of r.models) {
   const groups = r.noise.map((n) => group(m, n));
   const mse = groups.map((g) => {
@@ -44,7 +45,8 @@ for (const m of r.models) {
     return `${f(emp)}${ub !== null ? ` (≤${f(ub)})` : ''}`;
   });
   const spe = groups.flat().map((c) => c.secondsPerEpoch).filter(fin);
-  console.log(`| ${m} | ${mse.join(' | ')} | ${lip.join(' | ')} | ${spe.length ? f(mean(spe)) : '-'} |`);
+  const paths = [...new Set(groups.flat().map((c) => (c.kernels ? `${c.kernels.backend} ${c.kernels.precision}` : 'not recorded')))];
+  console.log(`| ${m} | ${mse.join(' | ')} | ${lip.join(' | ')} | ${spe.length ? f(mean(spe)) : '-'} | ${paths.length ? paths.join(', ') : '-'} |`);
 }
 const b = done.find((c) => c.baselineKind !== undefined && c.baselineKind !== null);
 if (!b) console.log('\nskill: n/a (this results file has no baseline; scripts/add-baselines.ts adds it)');
