@@ -14,6 +14,7 @@ export type { SequenceModel, ModelSpec, ModelKind, NamedParameter } from './nn/m
 // Training, evaluation and prediction.
 export { fitModel, fitModelAsync, predictPhysical, testMseOf, type FitOptions, type FitResult, type FitWarning, type ScaledModel, type PreparedData } from './train/pipeline.ts';
 export { TrainingDivergedError, type TrainHistory, type EpochInfo, type TrainingData, type DivergenceInfo } from './train/trainer.ts';
+export type { LearningRateSchedule } from './train/optimizers.ts';
 // Accuracy against naive forecasts (persistence / last value) and the mean predictor.
 export { testBaselines, skillReport, type BaselineReport, type SkillReport } from './train/metrics.ts';
 

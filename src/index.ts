@@ -45,6 +45,7 @@ export {
   type ScaledModel,
   type PreparedData,
   type TrainHistory,
+  type LearningRateSchedule,
   type EpochInfo,
   type TrainingData,
   modelToJson,

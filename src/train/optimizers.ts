@@ -7,6 +7,45 @@ export interface Optimizer {
   /** Applies one update from the current gradients. */
   step(params: Parameter[]): void;
   config(): OptimizerConfig;
+  /** Multiplies the configured learning rate in the following steps (a schedule sets it per epoch; default 1). */
+  learningRateFactor: number;
+}
+
+/**
+ * A learning-rate schedule over the epochs of one training run, as a factor on the configured rate:
+ * constant; cosine decay from 1 at the first epoch to `minFactor` at the last (default 0.01); or
+ * step decay, the factor multiplied by `factor` every `every` epochs.
+ */
+export type LearningRateSchedule =
+  | { type: 'constant' }
+  | { type: 'cosine'; minFactor?: number }
+  | { type: 'step'; every: number; factor: number };
+
+/** The factor of `schedule` in 0-based `epoch` of `epochs` (see {@link LearningRateSchedule}). */
+export function learningRateFactor(schedule: LearningRateSchedule | undefined, epoch: number, epochs: number): number {
+  if (!schedule || schedule.type === 'constant') return 1;
+  if (schedule.type === 'cosine') {
+    const min = schedule.minFactor ?? 0.01;
+    const progress = epochs > 1 ? epoch / (epochs - 1) : 0;
+    return min + (1 - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  }
+  return schedule.factor ** Math.floor(epoch / schedule.every);
+}
+
+/** Checks a schedule's numbers (a {@link ValidationError} naming the field). */
+export function checkLearningRateSchedule(schedule: LearningRateSchedule | undefined): void {
+  if (!schedule || schedule.type === 'constant') return;
+  if (schedule.type === 'cosine') {
+    const m = schedule.minFactor ?? 0.01;
+    if (!(m >= 0 && m <= 1)) throw new ValidationError(`cosine schedule: minFactor must be in [0, 1], got ${m}`, { variable: 'learningRateSchedule.minFactor' });
+    return;
+  }
+  if (schedule.type === 'step') {
+    if (!(Number.isInteger(schedule.every) && schedule.every >= 1)) throw new ValidationError(`step schedule: every must be a positive integer, got ${schedule.every}`, { variable: 'learningRateSchedule.every' });
+    if (!(schedule.factor > 0 && schedule.factor <= 1)) throw new ValidationError(`step schedule: factor must be in (0, 1], got ${schedule.factor}`, { variable: 'learningRateSchedule.factor' });
+    return;
+  }
+  throw new ValidationError(`unknown learning-rate schedule type ${JSON.stringify((schedule as { type: unknown }).type)} (constant, cosine or step)`, { variable: 'learningRateSchedule.type' });
 }
 
 /** The settings of an optimizer (Adam or SGD), as stored in model files. */
@@ -19,6 +58,7 @@ export class Adam implements Optimizer {
   private m = new Map<Parameter, Float64Array>();
   private v = new Map<Parameter, Float64Array>();
   private t = 0;
+  learningRateFactor = 1;
   constructor(
     readonly learningRate = 1e-3,
     readonly beta1 = 0.9,
@@ -30,7 +70,7 @@ export class Adam implements Optimizer {
   step(params: Parameter[]): void {
     this.t++;
     const { beta1, beta2, epsilon } = this;
-    const lr = (this.learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
+    const lr = (this.learningRate * this.learningRateFactor * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
     for (const p of params) {
       let m = this.m.get(p), v = this.v.get(p);
       if (!m || !v) {
@@ -56,6 +96,7 @@ export class Adam implements Optimizer {
 /** Stochastic gradient descent with optional (heavy-ball) momentum. */
 export class Sgd implements Optimizer {
   private velocity = new Map<Parameter, Float64Array>();
+  learningRateFactor = 1;
   constructor(readonly learningRate = 1e-2, readonly momentum = 0) {
     if (!(learningRate > 0)) throw new ValidationError(`learning rate must be > 0, got ${learningRate}`);
   }
@@ -64,7 +105,7 @@ export class Sgd implements Optimizer {
       let vel = this.velocity.get(p);
       if (!vel) this.velocity.set(p, (vel = new Float64Array(p.value.length)));
       for (let i = 0; i < p.value.length; i++) {
-        vel[i] = this.momentum * vel[i] - this.learningRate * p.grad[i];
+        vel[i] = this.momentum * vel[i] - this.learningRate * this.learningRateFactor * p.grad[i];
         p.value[i] += vel[i];
       }
     }

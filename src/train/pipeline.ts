@@ -135,6 +135,8 @@ export interface FitOptions extends Omit<BuildOptions, 'inputSize' | 'outputSize
   batchSize?: number;
   learningRate?: number;
   optimizer?: 'adam' | 'sgd';
+  /** Learning-rate schedule over the epochs (see `TrainOptions.learningRateSchedule`; default constant). */
+  learningRateSchedule?: TrainOptions['learningRateSchedule'];
   noise?: number;
   splitSeed?: number;
   earlyStopping?: { patience: number; minDelta?: number };
@@ -206,6 +208,7 @@ function setUpFit(dataset: SequenceDataset, o: FitOptions): { data: PreparedData
     epochs: o.epochs,
     batchSize: o.batchSize,
     optimizer: { type: o.optimizer, learningRate: o.learningRate },
+    learningRateSchedule: o.learningRateSchedule,
     seed: seed + 2,
     earlyStopping: o.earlyStopping,
     onEpoch: o.onEpoch,

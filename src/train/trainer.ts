@@ -5,7 +5,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import type { SequenceModel } from '../nn/model.ts';
-import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
+import { checkLearningRateSchedule, createOptimizer, learningRateFactor, type LearningRateSchedule, type Optimizer, type OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
 import { WasmTrainer } from './wasm-trainer.ts';
 import { WasmPredictor } from '../nn/wasm-predictor.ts';
@@ -33,6 +33,8 @@ export interface TrainOptions {
   epochs: number;
   batchSize?: number;
   optimizer?: { type?: 'adam' | 'sgd'; learningRate?: number; momentum?: number };
+  /** Learning-rate schedule over the epochs (default constant), see {@link LearningRateSchedule}. */
+  learningRateSchedule?: LearningRateSchedule;
   seed?: number;
   shuffle?: boolean;
   /** Stop when the validation loss has not improved by minDelta for `patience` epochs; restores the best weights. */
@@ -198,6 +200,7 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
   if (divergence && !(divergence.factor > 1)) throw new ValidationError(`divergence.factor must be a number > 1, got ${divergence.factor}`, { variable: 'divergence.factor' });
   const now = options.now ?? (() => Date.now() / 1000);
   const optimizer: Optimizer = createOptimizer(options.optimizer ?? {});
+  checkLearningRateSchedule(options.learningRateSchedule);
   const rng = new Rng(options.seed ?? 0);
   const steps = data.steps, nin = model.inputSize, nout = model.outputSize;
   const bs = Math.min(batchSize, data.count);
@@ -228,6 +231,9 @@ function* trainSteps(model: SequenceModel, data: TrainingData, validation: Train
     };
     training: for (let epoch = 0; epoch < options.epochs; epoch++) {
       const te = now();
+      const lrFactor = learningRateFactor(options.learningRateSchedule, epoch, options.epochs);
+      optimizer.learningRateFactor = lrFactor;
+      if (fast) fast.learningRateFactor = lrFactor;
       if (options.shuffle ?? true) rng.shuffle(order);
       let sum = 0;
       for (let from = 0; from < data.count; from += bs) {

@@ -145,6 +145,8 @@ export class WasmTrainer {
   readonly steps: number;
   private readonly adamConfig: Extract<OptimizerConfig, { type: 'adam' }>;
   private t = 0;
+  /** Multiplies the configured learning rate in the following {@link update}s (a schedule sets it per epoch). */
+  learningRateFactor = 1;
   private scratch = new Float64Array(0);
   /** Per spectrally normalised parameter (index in params): its power-iteration vector in the arena. */
   private readonly spectralU = new Map<number, ArenaTensor>();
@@ -585,7 +587,7 @@ export class WasmTrainer {
   update(): void {
     const { learningRate, beta1, beta2, epsilon } = this.adamConfig;
     this.t++;
-    const lr = (learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
+    const lr = (learningRate * this.learningRateFactor * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
     const ar = this.ar;
     this.k.adam(this.W.length, ar.ptr(this.W), ar.ptr(this.G), ar.ptr(this.M), ar.ptr(this.V), lr, beta1, beta2, epsilon);
     this.applyConstraints();

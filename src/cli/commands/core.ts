@@ -10,7 +10,7 @@ import type { BuildOptions } from '../../nn/models.ts';
 import { kindsWhere, MODEL_KIND_TABLE } from '../../nn/model-kinds.ts';
 import { buildModel, MODEL_KINDS, type BuiltinModelKind } from '../../nn/models.ts';
 import { wasmTrainableReason } from '../../train/wasm-trainer.ts';
-import { createOptimizer } from '../../train/optimizers.ts';
+import { checkLearningRateSchedule, createOptimizer, type LearningRateSchedule } from '../../train/optimizers.ts';
 import { jsKernels, setKernels } from '../../core/kernels.ts';
 import { generateCstrDataset } from '../../systems/cstr.ts';
 import { fitModelAsync, predictPhysical, testMseOf } from '../../train/pipeline.ts';
@@ -34,6 +34,7 @@ interface TrainFlags {
   epochs?: string;
   batch?: string;
   lr?: string;
+  lrSchedule?: string;
   noise?: string;
   seed?: string;
   splitSeed?: string;
@@ -111,6 +112,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   const optimizer = f.optimizer ?? 'adam';
   if (optimizer !== 'adam' && optimizer !== 'sgd') throw new UsageError(`--optimizer must be 'adam' or 'sgd', got '${optimizer}'`);
   const patience = f.patience === undefined ? undefined : numberOption('--patience', f.patience, 0, positiveInt, 'a positive integer');
+  const lrSchedule = parseLearningRateSchedule(f.lrSchedule);
   const precision = f.precision ?? 'f32';
   if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision must be 'f32' or 'f64', got '${precision}'`, { flag: '--precision' });
   // Alternative architectures (the multi-block ICLSTM) exist for the kinds that declare forms.
@@ -143,6 +145,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
   try {
     result = await fitModelAsync(dataset, {
       kind, hidden, layers, epochs, batchSize, learningRate, noise, seed, optimizer,
+      learningRateSchedule: lrSchedule,
       splitSeed: dataOptions.splitSeed,
       spectral: { k, mode },
       earlyStopping: patience ? { patience } : undefined,
@@ -203,7 +206,7 @@ async function trainCommand(f: TrainFlags, cmd?: Command): Promise<void> {
     metadata: {
       system: dataOptions.system,
       data: { ...dataOptions },
-      training: { epochs, batchSize, learningRate, optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(formKinds.includes(kind) ? { iclstmForm } : {}), ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
+      training: { epochs, batchSize, learningRate, ...(lrSchedule.type !== 'constant' ? { learningRateSchedule: lrSchedule } : {}), optimizer, noise, spectralMode: mode, k, patience: patience ?? null, hidden, layers, kernels: h.kernels ?? null, ...(formKinds.includes(kind) ? { iclstmForm } : {}), ...(diverged ? { diverged: true, divergedAtEpoch: diverged.epoch } : {}) },
       seed,
       metrics: { trainLoss: summary.trainLoss, valLoss: summary.valLoss, testMse: result.testMse, baselineMse: result.baselineMse, skill: result.skill, secondsPerEpoch: h.secondsPerEpoch, epochs: h.epochsRun },
     },
@@ -272,6 +275,7 @@ export function registerCore(program: Command): void {
       .option('--epochs <n>', 'epochs', '200')
       .option('--batch <n>', 'batch size', '256')
       .option('--lr <x>', 'learning rate', '0.001')
+      .option('--lr-schedule <s>', "learning rate over the epochs: 'constant', 'cosine[:MIN]' (cosine decay from --lr to MIN x --lr at the last epoch; MIN default 0.01) or 'step:EVERY:FACTOR' (times FACTOR every EVERY epochs)", 'constant')
       .option('--noise <sigma>', 'Gaussian noise on the scaled training targets', '0')
       .option('--seed <n>', 'seed of initialisation, noise and shuffling', '0')
       .option('--spectral-mode <mode>', "ICLRNN spectral constraint: 'projection' (only shrink) or 'reference' (always divide by sigma + eps)", 'projection')
@@ -372,4 +376,24 @@ export function readJsonFile(path: string): unknown {
     const why = (e as Error).message.replace(/[^\x20-\x7e]/g, '?').slice(0, 160);
     throw new DataError(`${path}: not valid JSON (${why})`, { file: path });
   }
+}
+
+/** `--lr-schedule`: constant, cosine[:MIN] or step:EVERY:FACTOR (a usage error naming the flag otherwise). */
+export function parseLearningRateSchedule(text: string | undefined): LearningRateSchedule {
+  const t = (text ?? 'constant').trim();
+  const bad = (why: string) => new UsageError(`--lr-schedule ${JSON.stringify(t)}: ${why}`, { flag: '--lr-schedule' });
+  const parts = t.split(':');
+  const num = (s: string) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(s) ? Number(s) : NaN);
+  let schedule: LearningRateSchedule;
+  if (parts[0] === 'constant' && parts.length === 1) schedule = { type: 'constant' };
+  else if (parts[0] === 'cosine' && parts.length <= 2) schedule = parts.length === 2 ? { type: 'cosine', minFactor: num(parts[1]) } : { type: 'cosine' };
+  else if (parts[0] === 'step' && parts.length === 3) schedule = { type: 'step', every: num(parts[1]), factor: num(parts[2]) };
+  else throw bad("expected 'constant', 'cosine', 'cosine:MIN' or 'step:EVERY:FACTOR'");
+  try {
+    checkLearningRateSchedule(schedule);
+  } catch (e) {
+    if (e instanceof ValidationError) throw bad(e.message);
+    throw e;
+  }
+  return schedule;
 }
