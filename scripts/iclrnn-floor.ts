@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { certify } from '../src/certify/certify.ts';
 import { enableWasmFma } from '../src/core/wasm-node.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
+import { arg } from '../bench/util.ts';
 import { generateCstrDataset } from '../src/systems/cstr.ts';
 import { fitModel } from '../src/train/pipeline.ts';
 
@@ -35,10 +36,6 @@ const VARIANTS: Variant[] = [
   { name: '3x128 k=2 300 epochs', hidden: 128, layers: 3, epochs: 300, k: 2 },
 ];
 
-const arg = (flag: string, def: string) => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-};
 const out = arg('--out', 'results/iclrnn-floor.json');
 const only = arg('--only', '').split(',').filter(Boolean);
 const fma = enableWasmFma().relaxedSimd;

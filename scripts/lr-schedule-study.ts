@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { certify } from '../src/certify/certify.ts';
 import { enableWasmFma } from '../src/core/wasm-node.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
+import { arg } from '../bench/util.ts';
 import type { BuiltinModelKind } from '../src/nn/models.ts';
 import { generateCstrDataset } from '../src/systems/cstr.ts';
 import type { LearningRateSchedule } from '../src/train/optimizers.ts';
@@ -32,10 +33,6 @@ for (const kind of ['iclrnn', 'icrnn'] as BuiltinModelKind[])
     for (const [learningRate, schedule] of [[1e-3, { type: 'constant' }], [1e-3, { type: 'cosine', minFactor: 0.01 }], [3e-3, { type: 'cosine', minFactor: 0.01 }]] as [number, LearningRateSchedule][])
       VARIANTS.push({ name: `${kind} sigma=${noise} lr=${learningRate} ${schedule.type}`, kind, noise, learningRate, schedule });
 
-const arg = (flag: string, def: string) => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-};
 const out = arg('--out', 'results/lr-schedule.json');
 const only = arg('--only', '').split(',').filter(Boolean);
 const fma = enableWasmFma().relaxedSimd;
