@@ -1,9 +1,9 @@
 /**
- * Training of stacks of simple cells (RNN, ICLRNN: `h_t = act(x_t K + h_{t-1} R + b)`, the
- * equations of src/nn/simple-cell.ts), LSTM cells (src/nn/lstm-cell.ts: Keras gates i, f, c, o),
- * ICRNN cells (src/nn/icrnn-cell.ts) or GRU cells (src/graph/cells/gru.ts) with a dense head, entirely in a wasm arena: parameters, gradients, Adam state, activations and
- * the gathered minibatch live in linear memory and every step (gather, forward, MSE, BPTT, Adam,
- * the non-negative clip and the spectral normalisation) runs in the SIMD kernels of ./wasm.ts. The
+ * Training of stacks of recurrent layers (simple cells for the RNN and ICLRNN, LSTM, GRU, ICRNN;
+ * one class per family in ./wasm-stages.ts) with a dense head, entirely in a wasm arena:
+ * parameters, gradients, Adam state, activations and the gathered minibatch live in linear memory
+ * and every step (gather, forward, MSE, BPTT, Adam, the non-negative clip and the spectral
+ * normalisation) runs in the SIMD kernels of src/wasm/. The
  * spectral constraints' power-iteration vectors live in the arena too and go back to the model's
  * constraint objects with the weights ({@link WasmTrainer.pullWeights}). The f32 kernels compute
  * tanh and the sigmoid by a rational approximation (4e-7 relative); the f64 kernels by the scalar
@@ -17,6 +17,7 @@ import { hasWasmKernels } from '../nn/cell-registry.ts';
 import type { OptimizerConfig } from './optimizers.ts';
 import { ValidationError } from '../core/errors.ts';
 import { instantiateKernels, WasmArena, WASM_ACT, type WasmFmaOption, type ArenaTensor, type WasmKernelExports, type WasmPrecision } from '../core/wasm.ts';
+import { createCellStage, createDenseStage, type StageContext, type WasmStage } from './wasm-stages.ts';
 
 /** Scaled sequences, batch-major (the trainer's TrainingData). */
 interface Sequences {
@@ -36,76 +37,6 @@ export interface WasmTrainerOptions extends WasmFmaOption {
   /** The optimiser (only Adam runs in wasm). */
   optimizer: OptimizerConfig;
 }
-
-interface CellStage {
-  kind: 'cell';
-  inSize: number;
-  units: number;
-  act: number;
-  K: number; R: number; b: number; // parameter element offsets in the weight block
-  S: ArenaTensor; // (T + 1) * B * units, states at t = 0..T (t = 0 zeros)
-  DZ: ArenaTensor; // T * B * units
-  dOut: ArenaTensor; // T * B * units, gradient w.r.t. the outputs
-}
-
-interface DenseStage {
-  kind: 'dense';
-  inSize: number;
-  units: number;
-  act: number;
-  W: number; b: number;
-  out: ArenaTensor; // T * B * units
-  dOut: ArenaTensor;
-}
-
-/** An LSTM layer (Keras layout, gates i, f, c, o): src/nn/lstm-cell.ts's equations. */
-interface LstmStage {
-  kind: 'lstm';
-  inSize: number;
-  units: number;
-  K: number; R: number; b: number; // parameter element offsets in the weight block
-  H: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
-  C: ArenaTensor; // (T + 1) * B * units, c at t = 0..T
-  G: ArenaTensor; // T * B * 4 units: pre-activations, then the gate activations
-  TC: ArenaTensor; // T * B * units, tanh(c_t)
-  DZ: ArenaTensor; // T * B * 4 units
-  dOut: ArenaTensor; // T * B * units
-  dc: ArenaTensor; // B * units, dL/dc through the recurrence
-}
-
-/**
- * An ICRNN layer (src/nn/icrnn-cell.ts): `h_t = relu(x_t K + h_{t-1} R + x_{t-1} D2)`,
- * `y_t = relu(h_t V + h_{t-1} D1 + x_t D3)`, no biases. Everything but the recurrence through R
- * runs as whole-sequence products.
- */
-interface IcrnnStage {
-  kind: 'icrnn';
-  inSize: number;
-  units: number;
-  K: number; R: number; D1: number; D2: number; D3: number; V: number; // parameter element offsets
-  S: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
-  Y: ArenaTensor; // T * B * units, the layer's outputs y
-  DZ: ArenaTensor; // T * B * units, gradient w.r.t. h's pre-activations
-  DH: ArenaTensor; // T * B * units, dL/dh_t through the outputs y_t and y_{t+1}
-  dOut: ArenaTensor; // T * B * units, gradient w.r.t. the outputs y
-}
-
-/** A GRU layer (Keras reset_after, gates z, r, h): src/graph/cells/gru.ts's equations. */
-interface GruStage {
-  kind: 'gru';
-  inSize: number;
-  units: number;
-  K: number; R: number; bIn: number; bRec: number; // parameter element offsets
-  H: ArenaTensor; // (T + 1) * B * units, h at t = 0..T (t = 0 zeros)
-  G: ArenaTensor; // T * B * 3 units: x K, then the activations z, r, hh
-  A: ArenaTensor; // T * B * units: the candidate's recurrent term h_{t-1} R_h + bRec_h
-  HZ: ArenaTensor; // B * 3 units, h_{t-1} R of the current step
-  DX: ArenaTensor; // T * B * 3 units, gradient w.r.t. x K + bIn
-  DHZ: ArenaTensor; // T * B * 3 units, gradient w.r.t. h_{t-1} R + bRec
-  dOut: ArenaTensor; // T * B * units
-}
-
-type Stage = CellStage | LstmStage | IcrnnStage | GruStage | DenseStage;
 
 /** Why a model cannot train in wasm, or null when it can. */
 export function wasmTrainableReason(model: SequenceModel, optimizer: OptimizerConfig): string | null {
@@ -133,9 +64,9 @@ export class WasmTrainer {
   private readonly V: ArenaTensor;
   private readonly X: ArenaTensor; // T * B * augmented inputs
   private readonly Y: ArenaTensor; // T * B * outputs (targets)
-  private readonly dsA: ArenaTensor;
-  private readonly dsB: ArenaTensor;
-  private readonly stages: Stage[] = [];
+  private readonly stages: WasmStage[] = [];
+  /** What the stages' passes share (kernels, arena, weight and gradient addresses, scratch). */
+  private readonly ctx: StageContext;
   private readonly nin: number;
   private readonly na: number;
   private readonly nout: number;
@@ -152,8 +83,6 @@ export class WasmTrainer {
   private readonly spectralU = new Map<number, ArenaTensor>();
   private spectralV: ArenaTensor | null = null;
   private spectralU2: ArenaTensor | null = null;
-  /** Zeros, the bias of the ICRNN's bias-free ReLU steps. */
-  private readonly zeroBias: ArenaTensor;
   private lastBatch = 0;
 
   /** A trainer for `model`, or null when wasm SIMD is unavailable or the model is not covered ({@link wasmTrainableReason}). */
@@ -190,66 +119,28 @@ export class WasmTrainer {
     const rows = this.capacity * this.steps, B = this.capacity;
     this.X = ar.alloc(rows * this.na);
     this.Y = ar.alloc(rows * this.nout);
+    const sizes = { batch: B, steps: this.steps };
     let maxUnits = 1;
     let pi = 0;
     let size = this.na;
     for (const c of model.cells) {
-      const u = c.units;
-      maxUnits = Math.max(maxUnits, u);
-      if (c.config().type === 'lstm') {
-        this.stages.push({
-          kind: 'lstm', inSize: size, units: u,
-          K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], b: this.paramOffsets[pi + 2],
-          H: ar.alloc((rows + B) * u), C: ar.alloc((rows + B) * u), G: ar.alloc(rows * 4 * u), TC: ar.alloc(rows * u),
-          DZ: ar.alloc(rows * 4 * u), dOut: ar.alloc(rows * u), dc: ar.alloc(B * u),
-        });
-        pi += 3;
-        size = u;
-        continue;
-      }
-      if (c.config().type === 'gru') {
-        const u3 = 3 * u; // kernel, recurrentKernel, bias, recurrentBias (the program's parameter order)
-        this.stages.push({
-          kind: 'gru', inSize: size, units: u,
-          K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], bIn: this.paramOffsets[pi + 2], bRec: this.paramOffsets[pi + 3],
-          H: ar.alloc((rows + B) * u), G: ar.alloc(rows * u3), A: ar.alloc(rows * u), HZ: ar.alloc(B * u3),
-          DX: ar.alloc(rows * u3), DHZ: ar.alloc(rows * u3), dOut: ar.alloc(rows * u),
-        });
-        pi += 4;
-        size = u;
-        continue;
-      }
-      if (c.config().type === 'icrnn') {
-        const o = (j: number) => this.paramOffsets[pi + j]; // K, R, D1, D2, D3, V (IcrnnCell.params order)
-        this.stages.push({
-          kind: 'icrnn', inSize: size, units: u, K: o(0), R: o(1), D1: o(2), D2: o(3), D3: o(4), V: o(5),
-          S: ar.alloc((rows + B) * u), Y: ar.alloc(rows * u), DZ: ar.alloc(rows * u), DH: ar.alloc(rows * u), dOut: ar.alloc(rows * u),
-        });
-        pi += 6;
-        size = u;
-        continue;
-      }
-      const cfg = c.config() as Extract<ReturnType<typeof c.config>, { type: 'simple' }>;
-      this.stages.push({
-        kind: 'cell', inSize: size, units: u, act: WASM_ACT[cfg.activation],
-        K: this.paramOffsets[pi], R: this.paramOffsets[pi + 1], b: this.paramOffsets[pi + 2],
-        S: ar.alloc((rows + B) * u), DZ: ar.alloc(rows * u), dOut: ar.alloc(rows * u),
-      });
-      pi += 3;
-      size = u;
+      maxUnits = Math.max(maxUnits, c.units);
+      this.stages.push(createCellStage(c.config(), size, this.paramOffsets.slice(pi, pi + c.params.length), ar, sizes));
+      pi += c.params.length;
+      size = c.units;
     }
     for (const d of model.head) {
-      this.stages.push({
-        kind: 'dense', inSize: size, units: d.units, act: WASM_ACT[d.activation as keyof typeof WASM_ACT],
-        W: this.paramOffsets[pi], b: this.paramOffsets[pi + 1],
-        out: ar.alloc(rows * d.units), dOut: ar.alloc(rows * d.units),
-      });
+      this.stages.push(createDenseStage(d, size, this.paramOffsets.slice(pi, pi + 2), ar, sizes));
       pi += 2;
       size = d.units;
     }
-    this.dsA = ar.alloc(B * maxUnits);
-    this.dsB = ar.alloc(B * maxUnits);
-    this.zeroBias = ar.alloc(maxUnits);
+    const W = this.W, G = this.G;
+    this.ctx = {
+      k: this.k, ar, steps: this.steps,
+      w: (off) => (W.offset + off) * ar.bytes,
+      g: (off) => (G.offset + off) * ar.bytes,
+      carryA: ar.alloc(B * maxUnits), carryB: ar.alloc(B * maxUnits), zeros: ar.alloc(maxUnits),
+    };
     // spectral normalisation runs in wasm: each constrained matrix keeps its power-iteration vector
     // here, started from the constraint's own state (and handed back by pullWeights)
     let maxRows = 0, maxCols = 0;
@@ -307,14 +198,6 @@ export class WasmTrainer {
     });
   }
 
-  private ptrW(off: number): number {
-    return (this.W.offset + off) * this.ar.bytes;
-  }
-
-  private ptrG(off: number): number {
-    return (this.G.offset + off) * this.ar.bytes;
-  }
-
   /** Gathers samples idx[from..to) time-major into X (augmented) and Y. */
   private gather(data: Sequences, idx: ArrayLike<number>, from: number, to: number): void {
     const f = this.ar.f;
@@ -337,181 +220,19 @@ export class WasmTrainer {
     }
   }
 
-  /** Byte address of a stage's output (time-major T * b rows). */
-  private outPtr(st: Stage, b: number): number {
-    const ar = this.ar;
-    switch (st.kind) {
-      case 'cell': return ar.ptr(st.S, b * st.units);
-      case 'lstm':
-      case 'gru': return ar.ptr(st.H, b * st.units);
-      case 'icrnn': return ar.ptr(st.Y);
-      case 'dense': return ar.ptr(st.out);
-    }
-  }
-
   private forward(b: number): void {
-    const k = this.k, ar = this.ar, T = this.steps, rows = T * b;
-    let input = ar.ptr(this.X);
+    let input = this.ar.ptr(this.X);
     for (const st of this.stages) {
-      if (st.kind === 'lstm') {
-        const u = st.units, u4 = 4 * u, bu = b * u, es = ar.bytes, H = ar.ptr(st.H), C = ar.ptr(st.C), G = ar.ptr(st.G), TC = ar.ptr(st.TC);
-        k.zero(bu, H);
-        k.zero(bu, C);
-        k.gemm(rows, u4, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u4, 1, G, u4, 0);
-        for (let t = 0; t < T; t++) {
-          const g = G + t * b * u4 * es;
-          if (t > 0) k.gemm(b, u4, u, H + t * bu * es, u, 1, this.ptrW(st.R), u4, 1, g, u4, 1);
-          k.lstmForward(b, u, g, this.ptrW(st.b), C + t * bu * es, C + (t + 1) * bu * es, H + (t + 1) * bu * es, TC + t * bu * es);
-        }
-        input = this.outPtr(st, b);
-        continue;
-      }
-      if (st.kind === 'gru') {
-        const u = st.units, u3 = 3 * u, bu = b * u, es = ar.bytes, H = ar.ptr(st.H), G = ar.ptr(st.G), A = ar.ptr(st.A), HZ = ar.ptr(st.HZ);
-        k.zero(bu, H);
-        k.zero(b * u3, HZ); // h_{-1} = 0
-        k.gemm(rows, u3, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u3, 1, G, u3, 0);
-        for (let t = 0; t < T; t++) {
-          if (t > 0) k.gemm(b, u3, u, H + t * bu * es, u, 1, this.ptrW(st.R), u3, 1, HZ, u3, 0);
-          k.gruForward(b, u, G + t * b * u3 * es, this.ptrW(st.bIn), HZ, this.ptrW(st.bRec), H + t * bu * es, H + (t + 1) * bu * es, A + t * bu * es);
-        }
-        input = this.outPtr(st, b);
-        continue;
-      }
-      if (st.kind === 'icrnn') {
-        const u = st.units, n = st.inSize, bu = b * u, es = ar.bytes, S = ar.ptr(st.S), Y = ar.ptr(st.Y), relu = WASM_ACT.relu, zb = ar.ptr(this.zeroBias);
-        k.zero(bu, S);
-        // h pre-activations x_t K (+ x_{t-1} D2 from t = 1 on) for the whole sequence, then the recurrence
-        k.gemm(rows, u, n, input, n, 1, this.ptrW(st.K), u, 1, S + bu * es, u, 0);
-        if (T > 1) k.gemm(rows - b, u, n, input, n, 1, this.ptrW(st.D2), u, 1, S + 2 * bu * es, u, 1);
-        for (let t = 0; t < T; t++) {
-          const next = S + (t + 1) * bu * es;
-          if (t > 0) k.gemm(b, u, u, S + t * bu * es, u, 1, this.ptrW(st.R), u, 1, next, u, 1);
-          k.biasAct(b, u, next, zb, relu);
-        }
-        // y_t = relu(h_t V + h_{t-1} D1 + x_t D3)
-        k.gemm(rows, u, u, S + bu * es, u, 1, this.ptrW(st.V), u, 1, Y, u, 0);
-        k.gemm(rows, u, u, S, u, 1, this.ptrW(st.D1), u, 1, Y, u, 1);
-        k.gemm(rows, u, n, input, n, 1, this.ptrW(st.D3), u, 1, Y, u, 1);
-        k.biasAct(rows, u, Y, zb, relu);
-        input = this.outPtr(st, b);
-        continue;
-      }
-      if (st.kind === 'cell') {
-        const u = st.units, bu = b * u, S = ar.ptr(st.S), es = ar.bytes;
-        k.zero(bu, S);
-        k.gemm(rows, u, st.inSize, input, st.inSize, 1, this.ptrW(st.K), u, 1, S + bu * es, u, 0);
-        for (let t = 0; t < T; t++) {
-          const next = S + (t + 1) * bu * es;
-          if (t > 0) k.gemm(b, u, u, S + t * bu * es, u, 1, this.ptrW(st.R), u, 1, next, u, 1);
-          k.biasAct(b, u, next, this.ptrW(st.b), st.act);
-        }
-      } else {
-        const out = ar.ptr(st.out);
-        k.gemm(rows, st.units, st.inSize, input, st.inSize, 1, this.ptrW(st.W), st.units, 1, out, st.units, 0);
-        k.biasAct(rows, st.units, out, this.ptrW(st.b), st.act);
-      }
-      input = this.outPtr(st, b);
+      st.forward(this.ctx, b, input);
+      input = st.out(b);
     }
   }
 
   private backward(b: number): void {
-    const k = this.k, ar = this.ar, T = this.steps, rows = T * b, es = ar.bytes;
     for (let s = this.stages.length - 1; s >= 0; s--) {
-      const st = this.stages[s];
-      const input = s === 0 ? ar.ptr(this.X) : this.outPtr(this.stages[s - 1], b);
-      const dIn = s === 0 ? 0 : ar.ptr(this.stages[s - 1].dOut);
-      const n = st.inSize, u = st.units;
-      if (st.kind === 'lstm') {
-        const u4 = 4 * u, bu = b * u, H = ar.ptr(st.H), C = ar.ptr(st.C), G = ar.ptr(st.G), TC = ar.ptr(st.TC), DZ = ar.ptr(st.DZ), dOut = ar.ptr(st.dOut);
-        const dh = ar.ptr(this.dsA), dc = ar.ptr(st.dc);
-        k.zero(bu, dc);
-        for (let t = T - 1; t >= 0; t--) {
-          const dz = DZ + t * b * u4 * es;
-          k.lstmBackward(b, u, G + t * b * u4 * es, TC + t * bu * es, C + t * bu * es, dOut + t * bu * es, t < T - 1 ? dh : 0, dc, dz);
-          // dL/dh_{t-1} = dz R^T (overwrites dh after this step consumed it)
-          if (t > 0) k.gemm(b, u, u4, dz, u4, 1, this.ptrW(st.R), 1, u4, dh, u, 0);
-        }
-        k.gemm(n, u4, rows, input, 1, n, DZ, u4, 1, this.ptrG(st.K), u4, 1);
-        k.gemm(u, u4, rows, H, 1, u, DZ, u4, 1, this.ptrG(st.R), u4, 1);
-        k.colSumsAdd(rows, u4, DZ, this.ptrG(st.b));
-        if (dIn) k.gemm(rows, n, u4, DZ, u4, 1, this.ptrW(st.K), 1, u4, dIn, n, 0);
-        continue;
-      }
-      if (st.kind === 'gru') {
-        const u3 = 3 * u, bu = b * u, H = ar.ptr(st.H), G = ar.ptr(st.G), A = ar.ptr(st.A), DX = ar.ptr(st.DX), DHZ = ar.ptr(st.DHZ), dOut = ar.ptr(st.dOut);
-        let dh = ar.ptr(this.dsA), dhPrev = ar.ptr(this.dsB);
-        for (let t = T - 1; t >= 0; t--) {
-          const dx = DX + t * b * u3 * es, dhz = DHZ + t * b * u3 * es;
-          k.gruBackward(b, u, G + t * b * u3 * es, A + t * bu * es, H + t * bu * es, dOut + t * bu * es, t < T - 1 ? dh : 0, dx, dhz, dhPrev);
-          if (t > 0) {
-            k.gemm(b, u, u3, dhz, u3, 1, this.ptrW(st.R), 1, u3, dhPrev, u, 1); // dL/dh_{t-1} += dhz R^T
-            const tmp = dh;
-            dh = dhPrev;
-            dhPrev = tmp;
-          }
-        }
-        k.gemm(n, u3, rows, input, 1, n, DX, u3, 1, this.ptrG(st.K), u3, 1);
-        k.gemm(u, u3, rows, H, 1, u, DHZ, u3, 1, this.ptrG(st.R), u3, 1);
-        k.colSumsAdd(rows, u3, DX, this.ptrG(st.bIn));
-        k.colSumsAdd(rows, u3, DHZ, this.ptrG(st.bRec));
-        if (dIn) k.gemm(rows, n, u3, DX, u3, 1, this.ptrW(st.K), 1, u3, dIn, n, 0);
-        continue;
-      }
-      if (st.kind === 'icrnn') {
-        const bu = b * u, S = ar.ptr(st.S), Y = ar.ptr(st.Y), DZ = ar.ptr(st.DZ), DH = ar.ptr(st.DH), dY = ar.ptr(st.dOut);
-        k.actBackward(rows * u, Y, dY, WASM_ACT.relu); // dY becomes the gradient of y's pre-activations
-        k.gemm(u, u, rows, S + bu * es, 1, u, dY, u, 1, this.ptrG(st.V), u, 1);
-        k.gemm(u, u, rows, S, 1, u, dY, u, 1, this.ptrG(st.D1), u, 1);
-        k.gemm(n, u, rows, input, 1, n, dY, u, 1, this.ptrG(st.D3), u, 1);
-        // dL/dh_t through y_t (V) and y_{t+1} (D1), then back through the recurrence
-        k.gemm(rows, u, u, dY, u, 1, this.ptrW(st.V), 1, u, DH, u, 0);
-        if (T > 1) k.gemm(rows - b, u, u, dY + bu * es, u, 1, this.ptrW(st.D1), 1, u, DH, u, 1);
-        this.recurrenceBackward(b, u, S, DH, DZ, st.R, WASM_ACT.relu);
-        k.gemm(n, u, rows, input, 1, n, DZ, u, 1, this.ptrG(st.K), u, 1);
-        k.gemm(u, u, rows, S, 1, u, DZ, u, 1, this.ptrG(st.R), u, 1);
-        if (T > 1) k.gemm(n, u, rows - b, input, 1, n, DZ + bu * es, u, 1, this.ptrG(st.D2), u, 1);
-        if (dIn) {
-          k.gemm(rows, n, u, DZ, u, 1, this.ptrW(st.K), 1, u, dIn, n, 0);
-          k.gemm(rows, n, u, dY, u, 1, this.ptrW(st.D3), 1, u, dIn, n, 1);
-          if (T > 1) k.gemm(rows - b, n, u, DZ + bu * es, u, 1, this.ptrW(st.D2), 1, u, dIn, n, 1);
-        }
-        continue;
-      }
-      if (st.kind === 'dense') {
-        const out = ar.ptr(st.out), dOut = ar.ptr(st.dOut);
-        k.actBackward(rows * u, out, dOut, st.act);
-        k.gemm(n, u, rows, input, 1, n, dOut, u, 1, this.ptrG(st.W), u, 1);
-        k.colSumsAdd(rows, u, dOut, this.ptrG(st.b));
-        if (dIn) k.gemm(rows, n, u, dOut, u, 1, this.ptrW(st.W), 1, u, dIn, n, 0);
-        continue;
-      }
-      const S = ar.ptr(st.S), DZ = ar.ptr(st.DZ);
-      this.recurrenceBackward(b, u, S, ar.ptr(st.dOut), DZ, st.R, st.act);
-      k.gemm(n, u, rows, input, 1, n, DZ, u, 1, this.ptrG(st.K), u, 1);
-      k.gemm(u, u, rows, S, 1, u, DZ, u, 1, this.ptrG(st.R), u, 1);
-      k.colSumsAdd(rows, u, DZ, this.ptrG(st.b));
-      if (dIn) k.gemm(rows, n, u, DZ, u, 1, this.ptrW(st.K), 1, u, dIn, n, 0);
-    }
-  }
-
-  /**
-   * BPTT through `h_t = act(... + h_{t-1} R)`: S holds h at t = 0..T, dOut dL/dh_t from outside the
-   * recurrence; writes the pre-activation gradients DZ (T * b * u) for every step.
-   */
-  private recurrenceBackward(b: number, u: number, S: number, dOut: number, DZ: number, R: number, act: number): void {
-    const k = this.k, T = this.steps, bu = b * u, es = this.ar.bytes;
-    let dsNext = 0, dsPrev = this.ar.ptr(this.dsA), spare = this.ar.ptr(this.dsB);
-    for (let t = T - 1; t >= 0; t--) {
-      const dz = DZ + t * bu * es;
-      k.cellGrad(bu, S + (t + 1) * bu * es, dOut + t * bu * es, dsNext, dz, act);
-      if (t > 0) {
-        k.gemm(b, u, u, dz, u, 1, this.ptrW(R), 1, u, dsPrev, u, 0);
-        dsNext = dsPrev;
-        const tmp = spare;
-        spare = dsPrev;
-        dsPrev = tmp;
-      }
+      const input = s === 0 ? this.ar.ptr(this.X) : this.stages[s - 1].out(b);
+      const dIn = s === 0 ? 0 : this.ar.ptr(this.stages[s - 1].dOut);
+      this.stages[s].backward(this.ctx, b, input, dIn);
     }
   }
 
@@ -535,7 +256,7 @@ export class WasmTrainer {
     const last = this.stages[this.stages.length - 1];
     const n = b * this.steps * this.nout;
     // valuesInLoss: the mean runs over a larger batch than this one (a data-parallel slice)
-    const sum = this.k.mseGrad(n, this.outPtr(last, b), this.ar.ptr(this.Y), this.ar.ptr(last.dOut), valuesInLoss ?? n);
+    const sum = this.k.mseGrad(n, last.out(b), this.ar.ptr(this.Y), this.ar.ptr(last.dOut), valuesInLoss ?? n);
     this.backward(b);
     return sum;
   }
@@ -628,7 +349,7 @@ export class WasmTrainer {
       this.gather(data, identity, 0, b);
       this.forward(b);
       const last = this.stages[this.stages.length - 1];
-      sum += this.k.sse(b * this.steps * this.nout, this.outPtr(last, b), this.ar.ptr(this.Y));
+      sum += this.k.sse(b * this.steps * this.nout, last.out(b), this.ar.ptr(this.Y));
     }
     return sum / (data.count * data.steps * this.nout);
   }

@@ -175,8 +175,8 @@ test('the family checks catch a name, a comparison, a case label and a hand cell
 const FAMILY_BRANCHES_ALLOWED: Record<string, string> = {
   'control/tangent-engine.ts':
     'fast path: the hand-fused JS forward mode of the MPC, 3-4.5x faster than ProgramTangentEngine (2x64, 5 lanes, 10 steps: RNN 293 vs 924 us, LSTM 1109 vs 4073 us), equal to it in test/interp/forward-mpc.test.ts',
-  'train/wasm-trainer.ts':
-    'fast path: the wasm training stages of the simple cell and the LSTM (the families nn/cell-registry.ts lists for wasm training), 3-10x faster than the JS cells (bench foundation; LSTM 2x64 0.53 vs 1.8 s/epoch), gradients equal to the JS cells in test/train/wasm-trainer.test.ts',
+  'train/wasm-stages.ts':
+    'fast path: the wasm training stages of the simple cell, LSTM, GRU and ICRNN (the families nn/cell-registry.ts lists for wasm training), 3-10x faster than the JS cells (bench foundation and families; 2x64 CSTR epochs LSTM 0.53 vs 1.8 s, GRU 0.56 vs 2.6 s), gradients equal to the JS cells in test/train/wasm-trainer.test.ts',
 };
 
 test('outside the cell files and registries, only the listed fast paths branch on a cell family', () => {
