@@ -12,6 +12,7 @@
  *
  *   nice -n 10 npx tsx scripts/iclrnn-residual.ts --epochs 30 [--noise 0] [--seed 0] [--lr 1e-3]
  *     [--variant both|plain|residual] [--kind iclrnn] [--certify 1] [--delta clean|noisy|NUMBER]
+ *     [--schedule constant|cosine]   (cosine: the learning rate decays to 1 % at the last epoch)
  *
  * `delta` (the shift that keeps the residual targets non-negative): `clean` (default) from the
  * plant's own persistence residuals over the training inputs (noise-free targets; one scalar, a
@@ -32,6 +33,8 @@ const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
 const epochs = num('epochs', 30), noise = num('noise', 0), seed = num('seed', 0), lr = num('lr', 1e-3);
 const variant = args.get('variant') ?? 'both';
 const kind = (args.get('kind') ?? 'iclrnn') as BuiltinModelKind;
+const schedule = args.get('schedule') ?? 'constant';
+if (schedule !== 'constant' && schedule !== 'cosine') throw new Error(`--schedule must be constant or cosine, got ${schedule}`);
 
 const dataset = generateCstrDataset();
 const data = prepareData(dataset, { splitSeed: 0, noise, noiseSeed: seed + 1 });
@@ -67,7 +70,7 @@ const residual = (part: TrainingData, p: Float64Array): TrainingData => ({ ...pa
 let pNorm = 0;
 plan.sources.forEach((c, j) => (pNorm = Math.max(pNorm, data.outputScaler.factor(j) / data.inputScaler.factor(c!))));
 
-console.log(`# ${kind} 2x64, ${epochs} epochs, lr ${lr}, noise ${noise}, seed ${seed}; persistence ${base.baselineMse!.toExponential(3)}, mean ${base.meanMse.toExponential(3)}`);
+console.log(`# ${kind} 2x64, ${epochs} epochs, lr ${lr} (${schedule}), noise ${noise}, seed ${seed}; persistence ${base.baselineMse!.toExponential(3)}, mean ${base.meanMse.toExponential(3)}`);
 console.log(`# residual: delta ${delta.toFixed(4)} (${deltaOption}), ||P|| = ${pNorm.toFixed(4)} (added to the certified Lipschitz bound)`);
 for (const v of variant === 'both' ? ['plain', 'residual'] : [variant]) {
   const model = buildModel(kind, { inputSize: 4, outputSize: 2, hidden: 64, layers: 2, seed });
@@ -75,6 +78,7 @@ for (const v of variant === 'both' ? ['plain', 'residual'] : [variant]) {
   const t0 = performance.now();
   train(model, tr, va, {
     epochs, batchSize: 256, optimizer: { type: 'adam', learningRate: lr }, seed: seed + 2,
+    learningRateSchedule: schedule === 'cosine' ? { type: 'cosine', minFactor: 0.01 } : { type: 'constant' },
     onEpoch: (e) => {
       if (e.epoch % 5 === 0 || e.epoch === epochs || e.epoch === 1) {
         const test = evaluateMse(model, te);
