@@ -105,7 +105,7 @@ const MODEL_COLORS: Record<string, string> = {
   iclstm: '#56B4E9',
 };
 
-const MODEL_LABELS: Record<string, string> = { iclrnn: 'ICLRNN', icrnn: 'ICRNN', lrnn: 'LRNN', rnn: 'RNN', lstm: 'LSTM', iclstm: 'ICLSTM' };
+const MODEL_LABELS: Record<string, string> = { iclrnn: 'ICLRNN', icrnn: 'ICRNN', lrnn: 'LRNN', rnn: 'RNN', lstm: 'LSTM', iclstm: 'ICLSTM', gru: 'GRU' };
 
 function modelLabel(m: string): string {
   return MODEL_LABELS[m] ?? m;
