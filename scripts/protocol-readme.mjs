@@ -17,7 +17,7 @@ const parts = [
   ['energy', 'es', 'Energy, `es`'],
 ];
 const blocks = [
-  'Protocol results so far (regenerate with `node scripts/protocol-readme.mjs`; mean [range, seeds] (skill);',
+  'Protocol results (regenerate with `node scripts/protocol-readme.mjs`; mean [range, seeds] (skill);',
   'Lipschitz: the reference estimate on the training inputs (≤ certified bound); a dash: not run yet; trained on: kernels and precision the cells of the row trained with; not recorded: cells from before the sweep recorded it).',
 ];
 for (const [system, column, title] of parts) {
